@@ -1,0 +1,60 @@
+package wormvault
+
+import "errors"
+
+// ErrorDomain is the google.rpc.ErrorInfo domain of every error reason.
+const ErrorDomain = "wormvault.io"
+
+// reasons pairs each sentinel with the stable reason string that travels in
+// google.rpc.ErrorInfo. More specific errors come first: the first match wins.
+var reasons = []struct {
+	err    error
+	reason string
+}{
+	{ErrVaultNotFound, "VAULT_NOT_FOUND"},
+	{ErrArchiveNotFound, "ARCHIVE_NOT_FOUND"},
+	{ErrVersionNotFound, "VERSION_NOT_FOUND"},
+	{ErrNoRetention, "NO_RETENTION"},
+	{ErrNoLegalHold, "NO_LEGAL_HOLD"},
+	{ErrNotFound, "NOT_FOUND"},
+	{ErrVaultExists, "VAULT_EXISTS"},
+	{ErrAlreadyExists, "ALREADY_EXISTS"},
+	{ErrChecksumMismatch, "CHECKSUM_MISMATCH"},
+	{ErrInvalidArgument, "INVALID_ARGUMENT"},
+	{ErrVaultNotEmpty, "VAULT_NOT_EMPTY"},
+	{ErrClockUntrusted, "CLOCK_UNTRUSTED"},
+	{ErrFailedPrecondition, "FAILED_PRECONDITION"},
+	{ErrRetentionCompliance, "RETENTION_COMPLIANCE_ACTIVE"},
+	{ErrRetentionGovernance, "RETENTION_GOVERNANCE_ACTIVE"},
+	{ErrRetentionActive, "RETENTION_ACTIVE"},
+	{ErrLegalHoldActive, "LEGAL_HOLD_ACTIVE"},
+	{ErrVaultLocked, "VAULT_LOCKED"},
+	{ErrPermissionDenied, "PERMISSION_DENIED"},
+	{ErrUnauthenticated, "UNAUTHENTICATED"},
+	{ErrResourceExhausted, "RESOURCE_EXHAUSTED"},
+	{ErrDataLoss, "DATA_LOSS"},
+	{ErrAborted, "ABORTED"},
+}
+
+// Reason returns the stable reason string for err, or "" when err is none of
+// the sentinels.
+func Reason(err error) string {
+	for _, r := range reasons {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return ""
+}
+
+// ErrorForReason returns the sentinel for a reason string, or nil when the
+// reason is unknown. Clients use it to turn a status back into an error that
+// errors.Is recognises.
+func ErrorForReason(reason string) error {
+	for _, r := range reasons {
+		if r.reason == reason {
+			return r.err
+		}
+	}
+	return nil
+}
