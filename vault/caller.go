@@ -1,0 +1,18 @@
+package vault
+
+// Caller is who asks, as the server authenticated and authorized them. The
+// vault applies the WORM rules to every caller alike; the fields below are
+// the only facts about identity those rules need.
+type Caller struct {
+	// Principal names the caller ("root" for the root principal).
+	Principal string
+	// Root is true for the root principal. Root may raise a vault's
+	// max_retention; root never escapes COMPLIANCE retention or a legal hold.
+	Root bool
+	// MayBypassGovernance is true when policy allows the caller
+	// wormvault:BypassGovernanceRetention.
+	MayBypassGovernance bool
+}
+
+// RootPrincipal is the name of the principal created on first start.
+const RootPrincipal = "root"

@@ -1,0 +1,107 @@
+// Package catalog is wormvault's metadata store: vaults, versions and access
+// keys in an embedded Badger database. Records are protobuf messages from
+// proto/wormvault/record/v1; keys are ordered byte strings laid out so that a
+// prefix scan answers every listing (see keys.go).
+//
+// Every write is one Badger transaction opened with synchronous writes: the
+// commit of that transaction is the moment a change exists.
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// Catalog is an open metadata store.
+type Catalog struct {
+	db *badger.DB
+}
+
+// Options configure Open.
+type Options struct {
+	// Dir is the Badger directory; created if missing.
+	Dir string
+	// Logger receives Badger's warnings and errors; nil discards them.
+	Logger *slog.Logger
+	// EncryptionKey, when 32 bytes, turns on Badger's encryption at rest.
+	EncryptionKey []byte
+}
+
+// Open opens (or creates) the catalog in opts.Dir.
+func Open(opts Options) (*Catalog, error) {
+	bo := badger.DefaultOptions(opts.Dir).
+		WithSyncWrites(true).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithNumVersionsToKeep(1).
+		// Metadata is small; keep the memory footprint modest so the whole
+		// server stays well under its RSS budget.
+		WithMemTableSize(16 << 20).
+		WithValueLogFileSize(64 << 20).
+		WithBlockCacheSize(32 << 20).
+		WithIndexCacheSize(16 << 20).
+		WithNumCompactors(2)
+	if len(opts.EncryptionKey) > 0 {
+		bo = bo.WithEncryptionKey(opts.EncryptionKey)
+	}
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, fmt.Errorf("catalog: open %s: %w", opts.Dir, err)
+	}
+	return &Catalog{db: db}, nil
+}
+
+// Close flushes and closes the store.
+func (c *Catalog) Close() error { return c.db.Close() }
+
+// RunGC reclaims value-log space; the server calls it periodically.
+func (c *Catalog) RunGC() {
+	for c.db.RunValueLogGC(0.5) == nil {
+	}
+}
+
+// maxConflictRetries bounds how often Update retries a transaction that lost
+// an optimistic-concurrency race with another writer.
+const maxConflictRetries = 16
+
+// Update runs fn in a read-write transaction and commits it durably,
+// retrying when another transaction committed a conflicting write first. fn
+// must be safe to run more than once.
+func (c *Catalog) Update(ctx context.Context, fn func(*Txn) error) error {
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := c.db.Update(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+		if errors.Is(err, badger.ErrConflict) && attempt < maxConflictRetries {
+			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
+			continue
+		}
+		return err
+	}
+}
+
+// View runs fn in a read-only snapshot.
+func (c *Catalog) View(fn func(*Txn) error) error {
+	return c.db.View(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+}
+
+// badgerLogger forwards Badger's log lines to slog, dropping info/debug chatter.
+type badgerLogger struct{ l *slog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Error("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	if b.l != nil {
+		b.l.Warn("badger", "msg", fmt.Sprintf(f, a...))
+	}
+}
+func (badgerLogger) Infof(string, ...any)  {}
+func (badgerLogger) Debugf(string, ...any) {}

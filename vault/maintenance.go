@@ -1,0 +1,225 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/erasure"
+	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/catalog"
+)
+
+// healQueueLen bounds the heal queue. A read that finds damage queues the
+// object without blocking; if the queue is full the next scrub finds it.
+const healQueueLen = 1024
+
+// queueHeal is erasure's OnDegraded hook: it must not block.
+func (s *Store) queueHeal(id string) {
+	select {
+	case s.healQueue <- id:
+	default:
+	}
+}
+
+// HealPending is the number of objects waiting in the heal queue.
+func (s *Store) HealPending() int { return len(s.healQueue) }
+
+// runHealQueue heals objects that reads found degraded, until ctx ends.
+func (s *Store) runHealQueue(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-s.healQueue:
+			res, err := s.healObject(ctx, id)
+			switch {
+			case errors.Is(err, erasure.ErrNotFound) && !errors.Is(err, wormvault.ErrDataLoss):
+				// Deleted meanwhile.
+			case err != nil:
+				s.log.Error("heal failed", "object", id, "err", err)
+			case res.Healed > 0:
+				s.log.Info("healed", "object", id, "shards_rewritten", res.Healed, "corrupt_blocks", res.CorruptBlocks)
+			}
+		}
+	}
+}
+
+// HealProgress reports a heal of many archives as it goes.
+type HealProgress struct {
+	Checked, Healed, ShardsRewritten, Unrecoverable int64
+	Current                                         string
+}
+
+// HealAll verifies and heals every archive of vault (every vault when vault
+// is empty), calling progress after each one.
+func (s *Store) HealAll(ctx context.Context, vault string, progress func(HealProgress)) (HealProgress, error) {
+	if vault != "" {
+		if _, err := s.GetVault(ctx, vault); err != nil {
+			return HealProgress{}, err
+		}
+	}
+	var p HealProgress
+	for v, err := range s.objects(vault) {
+		if err != nil {
+			return p, err
+		}
+		if err := ctx.Err(); err != nil {
+			return p, err
+		}
+		p.Current = v.GetVault() + "/" + v.GetKey() + "@" + v.GetVersionId()
+		res, err := s.healObject(ctx, v.GetObjectId())
+		p.Checked++
+		switch {
+		case errors.Is(err, wormvault.ErrDataLoss) || res.Unrecoverable:
+			p.Unrecoverable++
+			s.log.Error("archive has lost data", "archive", p.Current, "err", err)
+		case errors.Is(err, erasure.ErrNotFound):
+			// Deleted meanwhile.
+		case err != nil:
+			return p, fmt.Errorf("vault.HealAll %s: %w", p.Current, err)
+		case res.Healed > 0:
+			p.Healed++
+			p.ShardsRewritten += int64(res.Healed)
+		}
+		if progress != nil {
+			progress(p)
+		}
+	}
+	return p, nil
+}
+
+// objects yields the version records that own erasure objects, from a
+// catalog snapshot taken page by page so a long heal never pins one
+// transaction.
+func (s *Store) objects(vault string) iter.Seq2[*recordv1.Version, error] {
+	return func(yield func(*recordv1.Version, error) bool) {
+		var all []*recordv1.Version
+		err := s.catalog.View(func(tx *catalog.Txn) error {
+			return tx.EachVersion(vault, func(v *recordv1.Version) error {
+				if v.GetObjectId() != "" {
+					all = append(all, &recordv1.Version{Vault: v.GetVault(), Key: v.GetKey(), VersionId: v.GetVersionId(), ObjectId: v.GetObjectId()})
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, v := range all {
+			if !yield(v, nil) {
+				return
+			}
+		}
+	}
+}
+
+// Scrub verifies every block of every archive at up to bytesPerSecond
+// (0: unlimited), heals what it can, and records the fixity report.
+func (s *Store) Scrub(ctx context.Context, bytesPerSecond int64) (*recordv1.FixityReport, error) {
+	names := map[string]string{}
+	ids := func(yield func(string) bool) {
+		for v, err := range s.objects("") {
+			if err != nil {
+				return
+			}
+			names[v.GetObjectId()] = v.GetVault() + "/" + v.GetKey() + "@" + v.GetVersionId()
+			if !yield(v.GetObjectId()) {
+				return
+			}
+		}
+	}
+	rep := erasure.FixityReport{Started: time.Now()}
+	for id := range ids {
+		unlock := s.objLocks.lock(id)
+		one, err := s.set.Scrub(ctx, func(yield func(string) bool) { yield(id) }, bytesPerSecond)
+		unlock()
+		if err != nil {
+			return nil, fmt.Errorf("vault.Scrub: %w", err)
+		}
+		rep.Archives += one.Archives
+		rep.BlocksVerified += one.BlocksVerified
+		rep.BytesVerified += one.BytesVerified
+		rep.CorruptBlocks += one.CorruptBlocks
+		rep.MissingShards += one.MissingShards
+		rep.HealedShards += one.HealedShards
+		rep.Unrecoverable = append(rep.Unrecoverable, one.Unrecoverable...)
+		rep.Failed = append(rep.Failed, one.Failed...)
+	}
+	rep.Finished = time.Now()
+	rec := &recordv1.FixityReport{
+		StartTime:          timestamppb.New(rep.Started),
+		EndTime:            timestamppb.New(rep.Finished),
+		ArchivesChecked:    rep.Archives,
+		BytesVerified:      rep.BytesVerified,
+		CorruptBlocksFound: rep.CorruptBlocks,
+		MissingShardsFound: rep.MissingShards,
+		ShardsHealed:       rep.HealedShards,
+	}
+	for _, id := range rep.Unrecoverable {
+		rec.Unrecoverable = append(rec.Unrecoverable, names[id])
+	}
+	for _, f := range rep.Failed {
+		rec.Failed = append(rec.Failed, names[f.ID]+": "+f.Err.Error())
+	}
+	if err := s.catalog.Update(context.WithoutCancel(ctx), func(tx *catalog.Txn) error { return tx.PutFixityReport(rec) }); err != nil {
+		return nil, err
+	}
+	s.log.Info("scrub finished", "archives", rec.GetArchivesChecked(), "bytes_verified", rec.GetBytesVerified(),
+		"corrupt_blocks", rec.GetCorruptBlocksFound(), "shards_healed", rec.GetShardsHealed(), "unrecoverable", len(rec.GetUnrecoverable()))
+	return rec, nil
+}
+
+// FixityReports returns up to limit scrub reports, newest first.
+func (s *Store) FixityReports(ctx context.Context, limit int) ([]*recordv1.FixityReport, error) {
+	var out []*recordv1.FixityReport
+	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+		out, err = tx.FixityReports(limit)
+		return err
+	})
+	return out, err
+}
+
+// StorageStatus reports the erasure geometry and every drive.
+type StorageStatus struct {
+	DataShards, ParityShards int
+	Drives                   []erasure.DriveStatus
+	HealPending              int
+}
+
+// StorageStatus reports drive health.
+func (s *Store) StorageStatus(ctx context.Context) StorageStatus {
+	c := s.set.Config()
+	return StorageStatus{DataShards: c.DataShards, ParityShards: c.ParityShards, Drives: s.set.Status(ctx), HealPending: s.HealPending()}
+}
+
+// RunBackground runs the heal queue and, every scrubEvery (0: never), a
+// scrub at scrubRate bytes/s, until ctx ends. It returns once both stopped.
+func (s *Store) RunBackground(ctx context.Context, scrubEvery time.Duration, scrubRate int64) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.runHealQueue(ctx) })
+	if scrubEvery <= 0 {
+		return
+	}
+	wg.Go(func() {
+		t := time.NewTicker(scrubEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := s.Scrub(ctx, scrubRate); err != nil && ctx.Err() == nil {
+					s.log.Error("scrub", "err", err)
+				}
+			}
+		}
+	})
+}

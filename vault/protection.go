@@ -1,0 +1,132 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/lock"
+	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/catalog"
+)
+
+// mutateVersion runs change on one version inside a catalog transaction and
+// stores what it returns. An empty versionID means the latest version.
+func (s *Store) mutateVersion(ctx context.Context, vault, key, versionID string, change func(rec *recordv1.Version, vrec *recordv1.Vault) error) (*Archive, error) {
+	if err := validateAddress(vault, key, versionID); err != nil {
+		return nil, err
+	}
+	var a Archive
+	err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+		vrec, err := tx.Vault(vault)
+		if err != nil {
+			return err
+		}
+		rec, err := tx.Version(vault, key, versionID)
+		if err != nil {
+			return err
+		}
+		if err := change(rec, vrec); err != nil {
+			return err
+		}
+		if err := tx.PutVersion(rec); err != nil {
+			return err
+		}
+		a.Record = rec
+		a.IsLatest, err = tx.IsLatest(rec)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// SetRetention sets, extends, shortens or removes (zero r) a version's
+// retention, as the lock rules allow.
+func (s *Store) SetRetention(ctx context.Context, caller Caller, vault, key, versionID string, r wormvault.Retention, bypass bool) (*Archive, error) {
+	r.FromDefault = false
+	a, err := s.mutateVersion(ctx, vault, key, versionID, func(rec *recordv1.Version, vrec *recordv1.Vault) error {
+		now, err := s.clock.Decide()
+		if err != nil {
+			return err
+		}
+		b := lock.Bypass{Requested: bypass, Allowed: caller.MayBypassGovernance}
+		if err := lock.CheckSetRetention(now, lockVersion(rec), r, b, maxRetention(vrec)); err != nil {
+			return err
+		}
+		rec.Retention = retentionToRecord(r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault.SetRetention %s/%s: %w", vault, key, err)
+	}
+	return a, nil
+}
+
+// GetRetention returns a version's retention, or an error wrapping
+// wormvault.ErrNoRetention.
+func (s *Store) GetRetention(ctx context.Context, vault, key, versionID string) (*Archive, wormvault.Retention, error) {
+	a, err := s.lookup(vault, key, versionID)
+	if err != nil {
+		return nil, wormvault.Retention{}, fmt.Errorf("vault.GetRetention %s/%s: %w", vault, key, err)
+	}
+	r, err := lock.RetentionOf(lockVersion(a.Record))
+	if err != nil {
+		return nil, wormvault.Retention{}, fmt.Errorf("vault.GetRetention %s/%s: %w", vault, key, err)
+	}
+	return a, r, nil
+}
+
+// SetLegalHold places (on) or releases the hold named holdID.
+func (s *Store) SetLegalHold(ctx context.Context, caller Caller, vault, key, versionID string, on bool, holdID, reason string) (*Archive, error) {
+	if len(reason) > 1024 {
+		return nil, wormvault.InvalidArgument("reason", "at most 1024 bytes")
+	}
+	a, err := s.mutateVersion(ctx, vault, key, versionID, func(rec *recordv1.Version, _ *recordv1.Vault) error {
+		v := lockVersion(rec)
+		if err := lock.CheckSetLegalHold(v, holdID); err != nil {
+			return err
+		}
+		if on {
+			rec.LegalHolds = holdsToRecord(lock.PlaceHold(v.Holds, wormvault.LegalHold{
+				ID: holdID, Reason: reason, SetBy: caller.Principal, SetTime: s.clock.Now().Time,
+			}))
+			return nil
+		}
+		rest, released := lock.ReleaseHold(v.Holds, holdID)
+		if !released {
+			return fmt.Errorf("%w: no hold named %q", wormvault.ErrNoLegalHold, lock.HoldID(holdID))
+		}
+		rec.LegalHolds = holdsToRecord(rest)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault.SetLegalHold %s/%s: %w", vault, key, err)
+	}
+	return a, nil
+}
+
+// GetLegalHold returns the version with its holds.
+func (s *Store) GetLegalHold(ctx context.Context, vault, key, versionID string) (*Archive, error) {
+	a, err := s.lookup(vault, key, versionID)
+	if err != nil {
+		return nil, fmt.Errorf("vault.GetLegalHold %s/%s: %w", vault, key, err)
+	}
+	if a.Record.GetDeleteMarker() {
+		return nil, fmt.Errorf("vault.GetLegalHold %s/%s: %w", vault, key, wormvault.InvalidArgument("version_id", "a delete marker carries no legal hold"))
+	}
+	return a, nil
+}
+
+// ExplainProtection lists what stops a permanent delete of a version now.
+func (s *Store) ExplainProtection(ctx context.Context, vault, key, versionID string) (*Archive, []lock.Protection, error) {
+	a, err := s.lookup(vault, key, versionID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vault.ExplainProtection %s/%s: %w", vault, key, err)
+	}
+	return a, lock.Explain(s.clock.Now(), lockVersion(a.Record)), nil
+}
+
+// Clock returns the trusted clock, for status and acknowledgement.
+func (s *Store) Clock() *lock.Clock { return s.clock }

@@ -1,0 +1,171 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wormvault/wormvault"
+)
+
+func openStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	cfg := DefaultConfig(dir)
+	cfg.BlockSize = 64 << 10
+	s, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var root = Caller{Principal: RootPrincipal, Root: true, MayBypassGovernance: true}
+
+func objects(t *testing.T, s *Store) []string {
+	t.Helper()
+	var ids []string
+	if err := s.set.Walk(context.Background(), func(id string, _ time.Time) error { ids = append(ids, id); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return ids
+}
+
+// writeOrphan writes durable shards that no catalog record owns: what a
+// crash between the shard commit and the catalog commit leaves.
+func writeOrphan(t *testing.T, s *Store) string {
+	t.Helper()
+	id, _ := wormvault.NewVersionID()
+	w, err := s.set.Create(context.Background(), string(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write([]byte("never committed to the catalog"))
+	if _, err := w.Commit(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	return string(id)
+}
+
+func TestStartupSweepRemovesOrphans(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	ctx := context.Background()
+	if _, err := s.CreateVault(ctx, root, "sweep", wormvault.DefaultRetention{}); err != nil {
+		t.Fatal(err)
+	}
+	kept, err := s.Upload(ctx, root, UploadRequest{Vault: "sweep", Key: "kept"}, strings.NewReader("kept"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	orphan := writeOrphan(t, s)
+	if got := len(objects(t, s)); got != 2 {
+		t.Fatalf("%d objects before restart, want 2", got)
+	}
+	s.Close()
+
+	s = openStore(t, dir)
+	defer s.Close()
+	ids := objects(t, s)
+	if len(ids) != 1 || ids[0] != kept.Record.GetObjectId() {
+		t.Fatalf("after the startup sweep the drives hold %v, want only %s (orphan %s removed)", ids, kept.Record.GetObjectId(), orphan)
+	}
+	_, rc, err := s.Download(ctx, "sweep", "kept", "", 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	if b, _ := io.ReadAll(rc); string(b) != "kept" {
+		t.Fatalf("kept archive reads %q", b)
+	}
+}
+
+func TestBackgroundSweepSparesInflightAndYoung(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	young := writeOrphan(t, s)
+	// With a grace period, a young orphan stays (its upload may still be
+	// about to commit).
+	if n, err := s.SweepOrphans(ctx, time.Hour); err != nil || n != 0 {
+		t.Fatalf("sweep with grace removed %d (%v), want 0", n, err)
+	}
+	// An in-flight upload is never swept, whatever its age.
+	s.beginWrite(young)
+	if n, err := s.SweepOrphans(ctx, 0); err != nil || n != 0 {
+		t.Fatalf("sweep removed an in-flight object: %d %v", n, err)
+	}
+	s.endWrite(young)
+	if n, err := s.SweepOrphans(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("sweep removed %d (%v), want the orphan", n, err)
+	}
+}
+
+func TestNewCatalogOverExistingDrivesDoesNotSweep(t *testing.T) {
+	// If meta/ is lost, the drives' objects are not orphans: the startup
+	// sweep must not destroy them.
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	ctx := context.Background()
+	s.CreateVault(ctx, root, "lost", wormvault.DefaultRetention{})
+	if _, err := s.Upload(ctx, root, UploadRequest{Vault: "lost", Key: "k"}, strings.NewReader("precious")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := removeAll(dir + "/meta"); err != nil {
+		t.Fatal(err)
+	}
+	s = openStore(t, dir)
+	defer s.Close()
+	if got := len(objects(t, s)); got != 1 {
+		t.Fatalf("a fresh catalog swept the drives: %d objects left, want 1", got)
+	}
+}
+
+func TestUploadChecksumMismatchStoresNothing(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	s.CreateVault(ctx, root, "sums", wormvault.DefaultRetention{})
+	_, err := s.Upload(ctx, root, UploadRequest{Vault: "sums", Key: "k", ExpectedSHA256: bytes.Repeat([]byte{1}, 32)}, strings.NewReader("data"))
+	if !errors.Is(err, wormvault.ErrChecksumMismatch) {
+		t.Fatalf("got %v, want checksum mismatch", err)
+	}
+	if ids := objects(t, s); len(ids) != 0 {
+		t.Fatalf("a refused upload left objects %v", ids)
+	}
+	if _, err := s.GetArchive(ctx, "sums", "k", ""); !errors.Is(err, wormvault.ErrArchiveNotFound) {
+		t.Fatalf("refused upload visible: %v", err)
+	}
+}
+
+// failingReader fails after n bytes, like a client that disconnects.
+type failingReader struct{ n int }
+
+func (f *failingReader) Read(p []byte) (int, error) {
+	if f.n <= 0 {
+		return 0, errors.New("connection reset")
+	}
+	k := min(len(p), f.n)
+	f.n -= k
+	return k, nil
+}
+
+func TestUploadBrokenStreamStoresNothing(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	s.CreateVault(ctx, root, "broken", wormvault.DefaultRetention{})
+	if _, err := s.Upload(ctx, root, UploadRequest{Vault: "broken", Key: "k"}, &failingReader{n: 300 << 10}); err == nil {
+		t.Fatal("an upload whose stream broke succeeded")
+	}
+	if ids := objects(t, s); len(ids) != 0 {
+		t.Fatalf("a broken upload left objects %v", ids)
+	}
+}
+
+func removeAll(p string) error { return os.RemoveAll(p) }

@@ -1,0 +1,203 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+	"google.golang.org/protobuf/types/known/timestamppb"
+	"time"
+
+	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/lock"
+	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/catalog"
+)
+
+// VaultSettings are the mutable settings of a vault.
+type VaultSettings struct {
+	DefaultRetention wormvault.DefaultRetention
+	// MaxRetention caps new retain-until times; zero means 100 years.
+	MaxRetention time.Duration
+}
+
+// Vault is a vault as callers see it.
+type Vault struct {
+	Name       string
+	CreateTime time.Time
+	VaultSettings
+}
+
+// CreateVault creates an empty vault.
+func (s *Store) CreateVault(ctx context.Context, caller Caller, name string, def wormvault.DefaultRetention) (*Vault, error) {
+	if err := wormvault.ValidateVaultName("name", name); err != nil {
+		return nil, err
+	}
+	if err := lock.ValidateDefaultRetention("default_retention", def); err != nil {
+		return nil, err
+	}
+	if err := lock.CheckDefaultRetentionFits("default_retention", def, wormvault.MaxRetentionPeriod); err != nil {
+		return nil, err
+	}
+	rec := &recordv1.Vault{
+		Name:              name,
+		CreateTime:        timestamppb.New(s.clock.Now().Time),
+		DefaultRetention:  defaultToRecord(def),
+		MaxRetentionNanos: int64(wormvault.MaxRetentionPeriod),
+	}
+	err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+		exists, err := tx.VaultExists(name)
+		if err != nil {
+			return err
+		}
+		if exists {
+			return fmt.Errorf("%w: %q", wormvault.ErrVaultExists, name)
+		}
+		return tx.PutVault(rec)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault.CreateVault %s: %w", name, err)
+	}
+	return vaultFromRecord(rec), nil
+}
+
+// GetVault returns one vault.
+func (s *Store) GetVault(ctx context.Context, name string) (*Vault, error) {
+	if err := wormvault.ValidateVaultName("name", name); err != nil {
+		return nil, err
+	}
+	var rec *recordv1.Vault
+	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+		rec, err = tx.Vault(name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault.GetVault %s: %w", name, err)
+	}
+	return vaultFromRecord(rec), nil
+}
+
+// ListVaults returns up to limit vaults named after `after`, in name order,
+// and whether more follow.
+func (s *Store) ListVaults(ctx context.Context, after string, limit int) ([]*Vault, bool, error) {
+	var recs []*recordv1.Vault
+	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+		recs, err = tx.Vaults(after, limit+1)
+		return err
+	}); err != nil {
+		return nil, false, fmt.Errorf("vault.ListVaults: %w", err)
+	}
+	more := len(recs) > limit
+	if more {
+		recs = recs[:limit]
+	}
+	out := make([]*Vault, len(recs))
+	for i, r := range recs {
+		out[i] = vaultFromRecord(r)
+	}
+	return out, more, nil
+}
+
+// VaultUpdate names the settings to change; nil fields stay as they are.
+type VaultUpdate struct {
+	DefaultRetention *wormvault.DefaultRetention
+	MaxRetention     *time.Duration
+}
+
+// UpdateVault changes a vault's settings. Changes never affect versions
+// already stored.
+func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u VaultUpdate) (*Vault, error) {
+	if err := wormvault.ValidateVaultName("vault.name", name); err != nil {
+		return nil, err
+	}
+	if u.DefaultRetention != nil {
+		if err := lock.ValidateDefaultRetention("vault.default_retention", *u.DefaultRetention); err != nil {
+			return nil, err
+		}
+	}
+	if u.MaxRetention != nil {
+		if err := lock.ValidateMaxRetention("vault.max_retention", *u.MaxRetention); err != nil {
+			return nil, err
+		}
+	}
+	var rec *recordv1.Vault
+	err := s.catalog.Update(ctx, func(tx *catalog.Txn) (err error) {
+		rec, err = tx.Vault(name)
+		if err != nil {
+			return err
+		}
+		if u.MaxRetention != nil {
+			if err := lock.CheckMaxRetentionChange(time.Duration(rec.GetMaxRetentionNanos()), *u.MaxRetention, caller.Root); err != nil {
+				return err
+			}
+			rec.MaxRetentionNanos = int64(*u.MaxRetention)
+		}
+		if u.DefaultRetention != nil {
+			rec.DefaultRetention = defaultToRecord(*u.DefaultRetention)
+		}
+		def := defaultFromRecord(rec.GetDefaultRetention())
+		if err := lock.CheckDefaultRetentionFits("vault.default_retention", def, time.Duration(rec.GetMaxRetentionNanos())); err != nil {
+			return err
+		}
+		return tx.PutVault(rec)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault.UpdateVault %s: %w", name, err)
+	}
+	return vaultFromRecord(rec), nil
+}
+
+// DeleteVault deletes a vault that holds no versions, delete markers
+// included. There is no force.
+func (s *Store) DeleteVault(ctx context.Context, caller Caller, name string) error {
+	if err := wormvault.ValidateVaultName("name", name); err != nil {
+		return err
+	}
+	err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+		if _, err := tx.Vault(name); err != nil {
+			return err
+		}
+		has, err := tx.HasVersions(name)
+		if err != nil {
+			return err
+		}
+		if has {
+			return fmt.Errorf("%w: %q", wormvault.ErrVaultNotEmpty, name)
+		}
+		return tx.DeleteVault(name)
+	})
+	if err != nil {
+		return fmt.Errorf("vault.DeleteVault %s: %w", name, err)
+	}
+	return nil
+}
+
+func vaultFromRecord(r *recordv1.Vault) *Vault {
+	return &Vault{
+		Name:       r.GetName(),
+		CreateTime: r.GetCreateTime().AsTime(),
+		VaultSettings: VaultSettings{
+			DefaultRetention: defaultFromRecord(r.GetDefaultRetention()),
+			MaxRetention:     maxRetention(r),
+		},
+	}
+}
+
+func maxRetention(r *recordv1.Vault) time.Duration {
+	if r.GetMaxRetentionNanos() <= 0 {
+		return wormvault.MaxRetentionPeriod
+	}
+	return time.Duration(r.GetMaxRetentionNanos())
+}
+
+func defaultToRecord(d wormvault.DefaultRetention) *recordv1.DefaultRetention {
+	if d.IsZero() {
+		return nil
+	}
+	return &recordv1.DefaultRetention{Mode: recordv1.RetentionMode(d.Mode), Days: d.Days, Years: d.Years}
+}
+
+func defaultFromRecord(d *recordv1.DefaultRetention) wormvault.DefaultRetention {
+	if d == nil {
+		return wormvault.DefaultRetention{}
+	}
+	return wormvault.DefaultRetention{Mode: wormvault.RetentionMode(d.GetMode()), Days: d.GetDays(), Years: d.GetYears()}
+}
