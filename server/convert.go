@@ -1,0 +1,145 @@
+package server
+
+import (
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/lock"
+	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+	"github.com/wormvault/wormvault/vault"
+)
+
+// This file holds every conversion between the API's protobuf messages and
+// the domain's types. Nothing below server sees wormvaultv1.
+
+func vaultToProto(v *vault.Vault) *wormvaultv1.Vault {
+	return &wormvaultv1.Vault{
+		Name:             v.Name,
+		CreateTime:       timestamppb.New(v.CreateTime),
+		DefaultRetention: defaultRetentionToProto(v.DefaultRetention),
+		MaxRetention:     durationpb.New(v.MaxRetention),
+	}
+}
+
+func defaultRetentionToProto(d wormvault.DefaultRetention) *wormvaultv1.DefaultRetention {
+	if d.IsZero() {
+		return nil
+	}
+	return &wormvaultv1.DefaultRetention{Mode: wormvaultv1.RetentionMode(d.Mode), Days: d.Days, Years: d.Years}
+}
+
+func defaultRetentionFromProto(d *wormvaultv1.DefaultRetention) wormvault.DefaultRetention {
+	if d == nil {
+		return wormvault.DefaultRetention{}
+	}
+	return wormvault.DefaultRetention{Mode: retentionModeFromProto(d.GetMode()), Days: d.GetDays(), Years: d.GetYears()}
+}
+
+// retentionModeFromProto maps the wire enum; an unknown number maps to a mode
+// the lock rules reject by name rather than to "none".
+func retentionModeFromProto(m wormvaultv1.RetentionMode) wormvault.RetentionMode {
+	switch m {
+	case wormvaultv1.RetentionMode_RETENTION_MODE_UNSPECIFIED:
+		return wormvault.RetentionNone
+	case wormvaultv1.RetentionMode_RETENTION_MODE_GOVERNANCE:
+		return wormvault.RetentionGovernance
+	case wormvaultv1.RetentionMode_RETENTION_MODE_COMPLIANCE:
+		return wormvault.RetentionCompliance
+	}
+	return wormvault.RetentionMode(m)
+}
+
+func retentionFromProto(field string, r *wormvaultv1.Retention) (wormvault.Retention, error) {
+	if r == nil {
+		return wormvault.Retention{}, nil
+	}
+	out := wormvault.Retention{Mode: retentionModeFromProto(r.GetMode())}
+	if r.RetainUntilTime != nil {
+		if err := r.GetRetainUntilTime().CheckValid(); err != nil {
+			return wormvault.Retention{}, wormvault.InvalidArgument(field+".retain_until_time", "%v", err)
+		}
+		out.RetainUntil = r.GetRetainUntilTime().AsTime()
+	}
+	switch {
+	case out.Mode != wormvault.RetentionNone && out.Mode != wormvault.RetentionGovernance && out.Mode != wormvault.RetentionCompliance:
+		return wormvault.Retention{}, wormvault.InvalidArgument(field+".mode", "unknown retention mode %d", r.GetMode())
+	case out.Mode == wormvault.RetentionNone && !out.RetainUntil.IsZero():
+		return wormvault.Retention{}, wormvault.InvalidArgument(field+".mode", "mode must be set with retain_until_time")
+	case out.Mode != wormvault.RetentionNone && out.RetainUntil.IsZero():
+		return wormvault.Retention{}, wormvault.InvalidArgument(field+".retain_until_time", "retain_until_time must be set with mode")
+	}
+	return out, nil
+}
+
+func retentionToProto(r wormvault.Retention) *wormvaultv1.Retention {
+	if r.IsZero() {
+		return nil
+	}
+	return &wormvaultv1.Retention{Mode: wormvaultv1.RetentionMode(r.Mode), RetainUntilTime: timestamppb.New(r.RetainUntil), FromDefault: r.FromDefault}
+}
+
+func recordRetentionToProto(r *recordv1.Retention) *wormvaultv1.Retention {
+	if r == nil || r.GetMode() == recordv1.RetentionMode_RETENTION_MODE_UNSPECIFIED {
+		return nil
+	}
+	return &wormvaultv1.Retention{Mode: wormvaultv1.RetentionMode(r.GetMode()), RetainUntilTime: r.GetRetainUntilTime(), FromDefault: r.GetFromDefault()}
+}
+
+func holdsToProto(hs []*recordv1.LegalHold) []*wormvaultv1.LegalHoldEntry {
+	out := make([]*wormvaultv1.LegalHoldEntry, len(hs))
+	for i, h := range hs {
+		out[i] = &wormvaultv1.LegalHoldEntry{HoldId: h.GetHoldId(), Reason: h.GetReason(), SetBy: h.GetSetBy(), SetTime: h.GetSetTime()}
+	}
+	return out
+}
+
+func archiveToProto(a *vault.Archive) *wormvaultv1.Archive {
+	r := a.Record
+	return &wormvaultv1.Archive{
+		Vault:        r.GetVault(),
+		Key:          r.GetKey(),
+		VersionId:    r.GetVersionId(),
+		SizeBytes:    r.GetSizeBytes(),
+		Sha256:       r.GetSha256(),
+		TreeSha256:   r.GetTreeSha256(),
+		ContentType:  r.GetContentType(),
+		Metadata:     r.GetMetadata(),
+		CreateTime:   r.GetCreateTime(),
+		IsLatest:     a.IsLatest,
+		DeleteMarker: r.GetDeleteMarker(),
+		Retention:    recordRetentionToProto(r.GetRetention()),
+		LegalHold:    len(r.GetLegalHolds()) > 0,
+		LegalHolds:   holdsToProto(r.GetLegalHolds()),
+	}
+}
+
+func protectionToProto(p lock.Protection) *wormvaultv1.Protection {
+	out := &wormvaultv1.Protection{
+		Kind:          p.Kind.String(),
+		Description:   p.Reason,
+		RetentionMode: wormvaultv1.RetentionMode(p.Mode),
+		FromDefault:   p.FromDefault,
+		HoldId:        p.HoldID,
+		StatementSid:  p.Sid,
+	}
+	if !p.Until.IsZero() {
+		out.EndTime = timestamppb.New(p.Until)
+	}
+	return out
+}
+
+func clockStatusToProto(st lock.ClockStatus) *wormvaultv1.GetClockStatusResponse {
+	state := wormvaultv1.ClockState_CLOCK_STATE_TRUSTED
+	if st.State != lock.ClockTrusted {
+		state = wormvaultv1.ClockState_CLOCK_STATE_UNTRUSTED
+	}
+	return &wormvaultv1.GetClockStatusResponse{
+		State:         state,
+		WallTime:      timestamppb.New(st.Wall),
+		TrustedTime:   timestamppb.New(st.TrustedTime),
+		HighWaterMark: timestamppb.New(st.Mark),
+		Reason:        st.Reason,
+	}
+}

@@ -1,0 +1,228 @@
+// Package server is wormvault's gRPC face: the services of proto/wormvault/v1,
+// interceptors (authentication, request ids, logging, panic recovery),
+// reflection and health. It maps domain errors to gRPC status in one place
+// (status.go) and converts between wire and domain types in one place
+// (convert.go); the rules live below it.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/reflection"
+
+	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+	"github.com/wormvault/wormvault/vault"
+)
+
+// Config configures a Server. Start from DefaultConfig.
+type Config struct {
+	// Listen is the TCP address to serve gRPC on (default 127.0.0.1:7420).
+	Listen string
+	// Vault configures storage.
+	Vault vault.Config
+	// ShutdownGrace is how long Shutdown waits for in-flight calls before
+	// cancelling them; cancelled uploads abort cleanly and store nothing.
+	ShutdownGrace time.Duration
+	// ClockTick is how often the trusted clock is checked and its mark
+	// persisted (default 2s).
+	ClockTick time.Duration
+	// SweepInterval is how often orphan shards older than
+	// Vault.OrphanGrace are removed (default 10m).
+	SweepInterval time.Duration
+	// ScrubInterval is how often every archive is verified block by block
+	// and healed, producing a fixity report (default 24h; 0 disables).
+	ScrubInterval time.Duration
+	// ScrubRate caps the bytes per second a scrub reads (default 64 MiB/s).
+	ScrubRate int64
+	// Logger receives structured logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// DefaultConfig is what `wormvault serve` runs with when given no flags.
+func DefaultConfig() Config {
+	return Config{
+		Listen:        "127.0.0.1:7420",
+		Vault:         vault.DefaultConfig("wormvault-data"),
+		ShutdownGrace: 30 * time.Second,
+		ClockTick:     2 * time.Second,
+		SweepInterval: 10 * time.Minute,
+		ScrubInterval: 24 * time.Hour,
+		ScrubRate:     64 << 20,
+	}
+}
+
+// Validate reports the first problem with c.
+func (c Config) Validate() error {
+	if c.Listen == "" {
+		return errors.New("server: config: Listen is empty")
+	}
+	if c.ClockTick <= 0 || c.SweepInterval <= 0 || c.ShutdownGrace < 0 || c.ScrubInterval < 0 || c.ScrubRate < 0 {
+		return errors.New("server: config: ClockTick and SweepInterval must be positive; ShutdownGrace, ScrubInterval and ScrubRate not negative")
+	}
+	return c.Vault.Validate()
+}
+
+// CredentialsFile is where the root access key is written on first start.
+func (c Config) CredentialsFile() string { return filepath.Join(c.Vault.DataDir, "root.credentials") }
+
+// Server is a running wormvault server.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	store  *vault.Store
+	grpc   *grpc.Server
+	health *health.Server
+	lis    net.Listener
+
+	// RootToken is set when this start created the root access key; the
+	// caller prints it once.
+	RootToken string
+
+	stop    chan struct{}
+	done    chan struct{}
+	bgDone  chan struct{} // closed when the background duties have stopped
+	serving atomic.Bool   // Serve started the background duties
+}
+
+// New opens storage, creates the root key on first start, and binds the
+// listener. Serve starts answering.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg.Vault.Logger = log
+	store, err := vault.Open(ctx, cfg.Vault)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: log, store: store, stop: make(chan struct{}), done: make(chan struct{}), bgDone: make(chan struct{})}
+	token, err := store.EnsureRootKey(ctx, cfg.CredentialsFile())
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	s.RootToken = token
+	lis, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		store.Close()
+		return nil, fmt.Errorf("server: listen %s: %w", cfg.Listen, err)
+	}
+	s.lis = lis
+	s.grpc = grpc.NewServer(
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		// Uploads carry chunks of up to 4 MiB plus framing.
+		grpc.MaxRecvMsgSize(MaxChunkSize+64<<10),
+		// Large windows and buffers: loopback throughput is bound by them.
+		grpc.InitialWindowSize(4<<20),
+		grpc.InitialConnWindowSize(16<<20),
+		grpc.ReadBufferSize(1<<20),
+		grpc.WriteBufferSize(1<<20),
+		// Stop waits for handlers, so storage is never closed under one.
+		grpc.WaitForHandlers(true),
+		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
+	)
+	wormvaultv1.RegisterVaultServiceServer(s.grpc, &vaultService{store: store})
+	wormvaultv1.RegisterArchiveServiceServer(s.grpc, &archiveService{store: store})
+	wormvaultv1.RegisterAdminServiceServer(s.grpc, &adminService{store: store})
+	s.health = health.NewServer()
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	return s, nil
+}
+
+// Addr is the address the server listens on.
+func (s *Server) Addr() string { return s.lis.Addr().String() }
+
+// Store is the server's storage, for tests and admin tooling in-process.
+func (s *Server) Store() *vault.Store { return s.store }
+
+// Serve answers requests until Shutdown. It returns nil after a clean
+// shutdown.
+func (s *Server) Serve() error {
+	defer close(s.done)
+	s.serving.Store(true)
+	go s.background()
+	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	err := s.grpc.Serve(s.lis)
+	if errors.Is(err, grpc.ErrServerStopped) {
+		return nil
+	}
+	return err
+}
+
+// background runs the periodic duties: the clock tick and the orphan sweep.
+func (s *Server) background() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer close(s.bgDone)
+	bg := make(chan struct{})
+	go func() { defer close(bg); s.store.RunBackground(ctx, s.cfg.ScrubInterval, s.cfg.ScrubRate) }()
+	defer func() { cancel(); <-bg }()
+	tick := time.NewTicker(s.cfg.ClockTick)
+	defer tick.Stop()
+	sweep := time.NewTicker(s.cfg.SweepInterval)
+	defer sweep.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+			if err := s.store.Clock().Tick(); err != nil {
+				s.log.Error("clock tick", "err", err)
+			}
+		case <-sweep.C:
+			if n, err := s.store.SweepOrphans(context.Background(), s.cfg.Vault.OrphanGrace); err != nil {
+				s.log.Error("orphan sweep", "err", err)
+			} else if n > 0 {
+				s.log.Info("orphan sweep removed uncommitted shards", "objects", n)
+			}
+		}
+	}
+}
+
+// Shutdown stops accepting calls, lets in-flight calls finish for up to
+// ShutdownGrace, cancels the rest (their uploads abort and store nothing),
+// and closes storage.
+func (s *Server) Shutdown() error {
+	s.health.Shutdown()
+	close(s.stop)
+	finished := make(chan struct{})
+	go func() { s.grpc.GracefulStop(); close(finished) }()
+	select {
+	case <-finished:
+	case <-time.After(s.cfg.ShutdownGrace):
+		s.log.Warn("shutdown grace elapsed: cancelling in-flight calls")
+		s.grpc.Stop()
+		<-finished
+	}
+	if s.serving.Load() {
+		<-s.bgDone
+	}
+	// Persist the time the clock reached, so a restart resumes from it
+	// rather than from the last tick's mark (rule 14).
+	if err := s.store.Clock().Tick(); err != nil {
+		s.log.Error("clock tick at shutdown", "err", err)
+	}
+	return s.store.Close()
+}
+
+// PrintRootToken writes the first-start banner with the root token.
+func PrintRootToken(w *os.File, token, path string) {
+	fmt.Fprintf(w, "\nRoot access key created (shown once; also saved to %s, mode 0600):\n\n  %s\n\n", path, token)
+}

@@ -1,0 +1,80 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/wormvault/wormvault"
+)
+
+// codeOf maps the domain's sentinel errors to gRPC codes. It is the only
+// place that does: everything below server speaks errors.Is. More specific
+// sentinels come first.
+func codeOf(err error) codes.Code {
+	switch {
+	case errors.Is(err, wormvault.ErrNotFound):
+		return codes.NotFound
+	case errors.Is(err, wormvault.ErrAlreadyExists):
+		return codes.AlreadyExists
+	case errors.Is(err, wormvault.ErrInvalidArgument):
+		return codes.InvalidArgument
+	case errors.Is(err, wormvault.ErrFailedPrecondition):
+		return codes.FailedPrecondition
+	case errors.Is(err, wormvault.ErrRetentionActive),
+		errors.Is(err, wormvault.ErrLegalHoldActive),
+		errors.Is(err, wormvault.ErrVaultLocked),
+		errors.Is(err, wormvault.ErrPermissionDenied):
+		return codes.PermissionDenied
+	case errors.Is(err, wormvault.ErrUnauthenticated):
+		return codes.Unauthenticated
+	case errors.Is(err, wormvault.ErrResourceExhausted):
+		return codes.ResourceExhausted
+	case errors.Is(err, wormvault.ErrDataLoss):
+		return codes.DataLoss
+	case errors.Is(err, wormvault.ErrAborted):
+		return codes.Aborted
+	case errors.Is(err, context.Canceled):
+		return codes.Canceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return codes.DeadlineExceeded
+	}
+	return codes.Unknown
+}
+
+// toStatus turns an error from below into the gRPC status the caller sees:
+// the code, the error's message, and a google.rpc.ErrorInfo carrying a
+// stable reason (and the field, for invalid arguments). An error that is none
+// of the sentinels is an internal error: it is logged once, with the request
+// id, and the caller sees only that id.
+func toStatus(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	code := codeOf(err)
+	if code == codes.Unknown {
+		rid := requestID(ctx)
+		log.ErrorContext(ctx, "internal error", "request_id", rid, "err", err)
+		return status.Errorf(codes.Internal, "internal error (request id %s)", rid)
+	}
+	st := status.New(code, err.Error())
+	info := &errdetails.ErrorInfo{Reason: wormvault.Reason(err), Domain: wormvault.ErrorDomain}
+	var fe *wormvault.InvalidArgumentError
+	if errors.As(err, &fe) {
+		info.Metadata = map[string]string{"field": fe.Field}
+		if withDetails, derr := st.WithDetails(info, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: fe.Field, Description: fe.Reason}}}); derr == nil {
+			return withDetails.Err()
+		}
+	}
+	if withDetails, derr := st.WithDetails(info); derr == nil {
+		return withDetails.Err()
+	}
+	return st.Err()
+}
