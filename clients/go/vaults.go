@@ -1,0 +1,119 @@
+package client
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/wormvault/wormvault"
+	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+)
+
+// VaultOption sets a field of a vault in CreateVault or UpdateVault.
+type VaultOption func(*vaultSettings)
+
+type vaultSettings struct {
+	vault *wormvaultv1.Vault
+	paths []string
+}
+
+func (s *vaultSettings) set(path string) {
+	for _, p := range s.paths {
+		if p == path {
+			return
+		}
+	}
+	s.paths = append(s.paths, path)
+}
+
+// WithDefaultRetention sets the vault's default retention.
+func WithDefaultRetention(d wormvault.DefaultRetention) VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.DefaultRetention = DefaultRetentionToProto(d)
+		s.set("default_retention")
+	}
+}
+
+// WithoutDefaultRetention removes the vault's default retention (UpdateVault).
+func WithoutDefaultRetention() VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.DefaultRetention = nil
+		s.set("default_retention")
+	}
+}
+
+// WithMaxRetention caps every new retain-until time in the vault
+// (UpdateVault only).
+func WithMaxRetention(d time.Duration) VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.MaxRetention = durationpb.New(d)
+		s.set("max_retention")
+	}
+}
+
+func applyVault(name string, opts []VaultOption) *vaultSettings {
+	s := &vaultSettings{vault: &wormvaultv1.Vault{Name: name}}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// CreateVault creates an empty vault. Only WithDefaultRetention applies.
+func (c *Client) CreateVault(ctx context.Context, name string, opts ...VaultOption) (*wormvaultv1.Vault, error) {
+	s := applyVault(name, opts)
+	if s.vault.MaxRetention != nil {
+		return nil, errorf("CreateVault %s: max_retention can only be changed by UpdateVault: %w", name, wormvault.ErrInvalidArgument)
+	}
+	resp, err := c.vaults.CreateVault(ctx, &wormvaultv1.CreateVaultRequest{
+		Name:             name,
+		DefaultRetention: s.vault.DefaultRetention,
+	})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return resp.GetVault(), nil
+}
+
+// GetVault returns one vault.
+func (c *Client) GetVault(ctx context.Context, name string) (*wormvaultv1.Vault, error) {
+	resp, err := retry(ctx, c, func(ctx context.Context) (*wormvaultv1.GetVaultResponse, error) {
+		return c.vaults.GetVault(ctx, &wormvaultv1.GetVaultRequest{Name: name})
+	})
+	return resp.GetVault(), err
+}
+
+// ListVaults iterates over every vault in name order, fetching pages as it
+// goes. An error ends the iteration.
+func (c *Client) ListVaults(ctx context.Context) iter.Seq2[*wormvaultv1.Vault, error] {
+	return pages(ctx, c, func(ctx context.Context, token string) ([]*wormvaultv1.Vault, string, error) {
+		resp, err := c.vaults.ListVaults(ctx, &wormvaultv1.ListVaultsRequest{PageSize: c.pageSize, PageToken: token})
+		return resp.GetVaults(), resp.GetNextPageToken(), err
+	})
+}
+
+// UpdateVault changes the fields the options name (default retention, max
+// retention) and returns the updated vault.
+func (c *Client) UpdateVault(ctx context.Context, name string, opts ...VaultOption) (*wormvaultv1.Vault, error) {
+	s := applyVault(name, opts)
+	if len(s.paths) == 0 {
+		return nil, errorf("UpdateVault %s: nothing to change: %w", name, wormvault.ErrInvalidArgument)
+	}
+	resp, err := c.vaults.UpdateVault(ctx, &wormvaultv1.UpdateVaultRequest{
+		Vault:      s.vault,
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: s.paths},
+	})
+	if err != nil {
+		return nil, convertError(err)
+	}
+	return resp.GetVault(), nil
+}
+
+// DeleteVault deletes a vault that holds no versions.
+func (c *Client) DeleteVault(ctx context.Context, name string) error {
+	_, err := c.vaults.DeleteVault(ctx, &wormvaultv1.DeleteVaultRequest{Name: name})
+	return convertError(err)
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wormvault/wormvault/server"
+)
+
+// newServeCmd is `wormvault serve`: flags become a server.Config; nothing
+// else happens here.
+func newServeCmd() *cobra.Command {
+	cfg := server.DefaultConfig()
+	var (
+		dataDir  string
+		logLevel string
+		logJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the wormvault server",
+		Long: `Run the wormvault server.
+
+With no flags it keeps everything under ./wormvault-data (catalog in meta/,
+six erasure drives in drives/d1..d6, 4 data + 2 parity shards) and listens on
+127.0.0.1:7420. On first start it creates the root access key, prints it once
+and saves it to wormvault-data/root.credentials (mode 0600).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return usagef("--log-level: %v", err)
+			}
+			hopts := &slog.HandlerOptions{Level: level}
+			var h slog.Handler = slog.NewTextHandler(cmd.ErrOrStderr(), hopts)
+			if logJSON {
+				h = slog.NewJSONHandler(cmd.ErrOrStderr(), hopts)
+			}
+			cfg.Logger = slog.New(h)
+			cfg.Vault.DataDir = dataDir
+			if err := cfg.Validate(); err != nil {
+				return usagef("%v", err)
+			}
+			return serve(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dataDir, "data", "wormvault-data", "data directory (catalog, default drives, credentials)")
+	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "gRPC listen address")
+	f.StringArrayVar(&cfg.Vault.Drives, "drive", nil, "erasure drive directory (repeat once per shard; default: DATA/drives/d1..dN)")
+	f.IntVar(&cfg.Vault.DataShards, "data-shards", cfg.Vault.DataShards, "erasure data shards")
+	f.IntVar(&cfg.Vault.ParityShards, "parity-shards", cfg.Vault.ParityShards, "erasure parity shards (drives that may be lost)")
+	f.IntVar(&cfg.Vault.BlockSize, "block-size", cfg.Vault.BlockSize, "erasure stripe size in bytes")
+	f.DurationVar(&cfg.Vault.MaxClockSkew, "max-clock-skew", cfg.Vault.MaxClockSkew, "how far the wall clock may jump ahead before it is distrusted")
+	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long shutdown waits for in-flight calls")
+	f.DurationVar(&cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often to verify every archive and write a fixity report (0 disables)")
+	f.Int64Var(&cfg.ScrubRate, "scrub-rate", cfg.ScrubRate, "scrub read rate cap in bytes/s (0: unlimited)")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.BoolVar(&logJSON, "log-json", false, "log as JSON lines instead of text")
+	return cmd
+}
+
+// serve runs the server until SIGINT or SIGTERM, then shuts down gracefully.
+func serve(ctx context.Context, cfg server.Config) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if srv.RootToken != "" {
+		server.PrintRootToken(os.Stderr, srv.RootToken, cfg.CredentialsFile())
+	}
+	cfg.Logger.Info("wormvault serving", "addr", srv.Addr(), "data", cfg.Vault.DataDir,
+		"data_shards", cfg.Vault.DataShards, "parity_shards", cfg.Vault.ParityShards)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve() }()
+	select {
+	case err := <-served:
+		srv.Shutdown()
+		return err
+	case <-ctx.Done():
+	}
+	cfg.Logger.Info("shutting down: finishing in-flight calls", "grace", cfg.ShutdownGrace)
+	if err := srv.Shutdown(); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return <-served
+}
