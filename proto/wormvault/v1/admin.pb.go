@@ -114,10 +114,15 @@ type DriveStatus struct {
 	UsedBytes          int64                  `protobuf:"varint,3,opt,name=used_bytes,json=usedBytes,proto3" json:"used_bytes,omitempty"`
 	FreeBytes          int64                  `protobuf:"varint,4,opt,name=free_bytes,json=freeBytes,proto3" json:"free_bytes,omitempty"`
 	CorruptBlocksFound int64                  `protobuf:"varint,5,opt,name=corrupt_blocks_found,json=corruptBlocksFound,proto3" json:"corrupt_blocks_found,omitempty"`
-	BlocksHealed       int64                  `protobuf:"varint,6,opt,name=blocks_healed,json=blocksHealed,proto3" json:"blocks_healed,omitempty"`
-	Error              string                 `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Shard files rewritten by heal on this drive.
+	BlocksHealed  int64  `protobuf:"varint,6,opt,name=blocks_healed,json=blocksHealed,proto3" json:"blocks_healed,omitempty"`
+	Error         string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	MissingShards int64  `protobuf:"varint,8,opt,name=missing_shards,json=missingShards,proto3" json:"missing_shards,omitempty"`
+	// Blocks of this drive's shards that reads reconstructed from parity.
+	RebuiltBlocks int64 `protobuf:"varint,9,opt,name=rebuilt_blocks,json=rebuiltBlocks,proto3" json:"rebuilt_blocks,omitempty"`
+	ReadErrors    int64 `protobuf:"varint,10,opt,name=read_errors,json=readErrors,proto3" json:"read_errors,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DriveStatus) Reset() {
@@ -197,6 +202,27 @@ func (x *DriveStatus) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *DriveStatus) GetMissingShards() int64 {
+	if x != nil {
+		return x.MissingShards
+	}
+	return 0
+}
+
+func (x *DriveStatus) GetRebuiltBlocks() int64 {
+	if x != nil {
+		return x.RebuiltBlocks
+	}
+	return 0
+}
+
+func (x *DriveStatus) GetReadErrors() int64 {
+	if x != nil {
+		return x.ReadErrors
+	}
+	return 0
 }
 
 type GetStorageStatusResponse struct {
@@ -406,6 +432,8 @@ type FixityReport struct {
 	CorruptBlocksFound    int64                  `protobuf:"varint,5,opt,name=corrupt_blocks_found,json=corruptBlocksFound,proto3" json:"corrupt_blocks_found,omitempty"`
 	CorruptBlocksHealed   int64                  `protobuf:"varint,6,opt,name=corrupt_blocks_healed,json=corruptBlocksHealed,proto3" json:"corrupt_blocks_healed,omitempty"`
 	UnrecoverableArchives []string               `protobuf:"bytes,7,rep,name=unrecoverable_archives,json=unrecoverableArchives,proto3" json:"unrecoverable_archives,omitempty"`
+	MissingShardsFound    int64                  `protobuf:"varint,8,opt,name=missing_shards_found,json=missingShardsFound,proto3" json:"missing_shards_found,omitempty"`
+	Failed                []string               `protobuf:"bytes,9,rep,name=failed,proto3" json:"failed,omitempty"`
 	unknownFields         protoimpl.UnknownFields
 	sizeCache             protoimpl.SizeCache
 }
@@ -489,6 +517,109 @@ func (x *FixityReport) GetUnrecoverableArchives() []string {
 	return nil
 }
 
+func (x *FixityReport) GetMissingShardsFound() int64 {
+	if x != nil {
+		return x.MissingShardsFound
+	}
+	return 0
+}
+
+func (x *FixityReport) GetFailed() []string {
+	if x != nil {
+		return x.Failed
+	}
+	return nil
+}
+
+type ScrubRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Caps the shard bytes read per second; 0 means unlimited.
+	BytesPerSecond int64 `protobuf:"varint,1,opt,name=bytes_per_second,json=bytesPerSecond,proto3" json:"bytes_per_second,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ScrubRequest) Reset() {
+	*x = ScrubRequest{}
+	mi := &file_wormvault_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScrubRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScrubRequest) ProtoMessage() {}
+
+func (x *ScrubRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScrubRequest.ProtoReflect.Descriptor instead.
+func (*ScrubRequest) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ScrubRequest) GetBytesPerSecond() int64 {
+	if x != nil {
+		return x.BytesPerSecond
+	}
+	return 0
+}
+
+type ScrubResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Report        *FixityReport          `protobuf:"bytes,1,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ScrubResponse) Reset() {
+	*x = ScrubResponse{}
+	mi := &file_wormvault_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ScrubResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ScrubResponse) ProtoMessage() {}
+
+func (x *ScrubResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ScrubResponse.ProtoReflect.Descriptor instead.
+func (*ScrubResponse) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ScrubResponse) GetReport() *FixityReport {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
 type ListFixityReportsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	PageSize      int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
@@ -498,7 +629,7 @@ type ListFixityReportsRequest struct {
 
 func (x *ListFixityReportsRequest) Reset() {
 	*x = ListFixityReportsRequest{}
-	mi := &file_wormvault_v1_admin_proto_msgTypes[6]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +641,7 @@ func (x *ListFixityReportsRequest) String() string {
 func (*ListFixityReportsRequest) ProtoMessage() {}
 
 func (x *ListFixityReportsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_admin_proto_msgTypes[6]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +654,7 @@ func (x *ListFixityReportsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFixityReportsRequest.ProtoReflect.Descriptor instead.
 func (*ListFixityReportsRequest) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListFixityReportsRequest) GetPageSize() int32 {
@@ -542,7 +673,7 @@ type ListFixityReportsResponse struct {
 
 func (x *ListFixityReportsResponse) Reset() {
 	*x = ListFixityReportsResponse{}
-	mi := &file_wormvault_v1_admin_proto_msgTypes[7]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +685,7 @@ func (x *ListFixityReportsResponse) String() string {
 func (*ListFixityReportsResponse) ProtoMessage() {}
 
 func (x *ListFixityReportsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_admin_proto_msgTypes[7]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +698,7 @@ func (x *ListFixityReportsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFixityReportsResponse.ProtoReflect.Descriptor instead.
 func (*ListFixityReportsResponse) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListFixityReportsResponse) GetReports() []*FixityReport {
@@ -585,7 +716,7 @@ type GetClockStatusRequest struct {
 
 func (x *GetClockStatusRequest) Reset() {
 	*x = GetClockStatusRequest{}
-	mi := &file_wormvault_v1_admin_proto_msgTypes[8]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -597,7 +728,7 @@ func (x *GetClockStatusRequest) String() string {
 func (*GetClockStatusRequest) ProtoMessage() {}
 
 func (x *GetClockStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_admin_proto_msgTypes[8]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -610,7 +741,7 @@ func (x *GetClockStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClockStatusRequest.ProtoReflect.Descriptor instead.
 func (*GetClockStatusRequest) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 type GetClockStatusResponse struct {
@@ -626,7 +757,7 @@ type GetClockStatusResponse struct {
 
 func (x *GetClockStatusResponse) Reset() {
 	*x = GetClockStatusResponse{}
-	mi := &file_wormvault_v1_admin_proto_msgTypes[9]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -638,7 +769,7 @@ func (x *GetClockStatusResponse) String() string {
 func (*GetClockStatusResponse) ProtoMessage() {}
 
 func (x *GetClockStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_admin_proto_msgTypes[9]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -651,7 +782,7 @@ func (x *GetClockStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetClockStatusResponse.ProtoReflect.Descriptor instead.
 func (*GetClockStatusResponse) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetClockStatusResponse) GetState() ClockState {
@@ -697,7 +828,7 @@ type AcknowledgeClockRequest struct {
 
 func (x *AcknowledgeClockRequest) Reset() {
 	*x = AcknowledgeClockRequest{}
-	mi := &file_wormvault_v1_admin_proto_msgTypes[10]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -709,7 +840,7 @@ func (x *AcknowledgeClockRequest) String() string {
 func (*AcknowledgeClockRequest) ProtoMessage() {}
 
 func (x *AcknowledgeClockRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_admin_proto_msgTypes[10]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -722,7 +853,7 @@ func (x *AcknowledgeClockRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeClockRequest.ProtoReflect.Descriptor instead.
 func (*AcknowledgeClockRequest) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 type AcknowledgeClockResponse struct {
@@ -734,7 +865,7 @@ type AcknowledgeClockResponse struct {
 
 func (x *AcknowledgeClockResponse) Reset() {
 	*x = AcknowledgeClockResponse{}
-	mi := &file_wormvault_v1_admin_proto_msgTypes[11]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -746,7 +877,7 @@ func (x *AcknowledgeClockResponse) String() string {
 func (*AcknowledgeClockResponse) ProtoMessage() {}
 
 func (x *AcknowledgeClockResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_admin_proto_msgTypes[11]
+	mi := &file_wormvault_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -759,7 +890,7 @@ func (x *AcknowledgeClockResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcknowledgeClockResponse.ProtoReflect.Descriptor instead.
 func (*AcknowledgeClockResponse) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *AcknowledgeClockResponse) GetStatus() *GetClockStatusResponse {
@@ -774,7 +905,7 @@ var File_wormvault_v1_admin_proto protoreflect.FileDescriptor
 const file_wormvault_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"\x18wormvault/v1/admin.proto\x12\fwormvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x19\n" +
-	"\x17GetStorageStatusRequest\"\xe4\x01\n" +
+	"\x17GetStorageStatusRequest\"\xd3\x02\n" +
 	"\vDriveStatus\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06online\x18\x02 \x01(\bR\x06online\x12\x1d\n" +
@@ -784,7 +915,12 @@ const file_wormvault_v1_admin_proto_rawDesc = "" +
 	"free_bytes\x18\x04 \x01(\x03R\tfreeBytes\x120\n" +
 	"\x14corrupt_blocks_found\x18\x05 \x01(\x03R\x12corruptBlocksFound\x12#\n" +
 	"\rblocks_healed\x18\x06 \x01(\x03R\fblocksHealed\x12\x14\n" +
-	"\x05error\x18\a \x01(\tR\x05error\"\xb6\x01\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x12%\n" +
+	"\x0emissing_shards\x18\b \x01(\x03R\rmissingShards\x12%\n" +
+	"\x0erebuilt_blocks\x18\t \x01(\x03R\rrebuiltBlocks\x12\x1f\n" +
+	"\vread_errors\x18\n" +
+	" \x01(\x03R\n" +
+	"readErrors\"\xb6\x01\n" +
 	"\x18GetStorageStatusResponse\x12\x1f\n" +
 	"\vdata_shards\x18\x01 \x01(\x05R\n" +
 	"dataShards\x12#\n" +
@@ -800,7 +936,7 @@ const file_wormvault_v1_admin_proto_rawDesc = "" +
 	"\x16archives_unrecoverable\x18\x04 \x01(\x03R\x15archivesUnrecoverable\x12\x12\n" +
 	"\x04done\x18\x05 \x01(\bR\x04done\x12\x1f\n" +
 	"\vcurrent_key\x18\x06 \x01(\tR\n" +
-	"currentKey\"\xef\x02\n" +
+	"currentKey\"\xb9\x03\n" +
 	"\fFixityReport\x129\n" +
 	"\n" +
 	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
@@ -809,7 +945,13 @@ const file_wormvault_v1_admin_proto_rawDesc = "" +
 	"\x0ebytes_verified\x18\x04 \x01(\x03R\rbytesVerified\x120\n" +
 	"\x14corrupt_blocks_found\x18\x05 \x01(\x03R\x12corruptBlocksFound\x122\n" +
 	"\x15corrupt_blocks_healed\x18\x06 \x01(\x03R\x13corruptBlocksHealed\x125\n" +
-	"\x16unrecoverable_archives\x18\a \x03(\tR\x15unrecoverableArchives\"7\n" +
+	"\x16unrecoverable_archives\x18\a \x03(\tR\x15unrecoverableArchives\x120\n" +
+	"\x14missing_shards_found\x18\b \x01(\x03R\x12missingShardsFound\x12\x16\n" +
+	"\x06failed\x18\t \x03(\tR\x06failed\"8\n" +
+	"\fScrubRequest\x12(\n" +
+	"\x10bytes_per_second\x18\x01 \x01(\x03R\x0ebytesPerSecond\"C\n" +
+	"\rScrubResponse\x122\n" +
+	"\x06report\x18\x01 \x01(\v2\x1a.wormvault.v1.FixityReportR\x06report\"7\n" +
 	"\x18ListFixityReportsRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\"Q\n" +
 	"\x19ListFixityReportsResponse\x124\n" +
@@ -828,10 +970,11 @@ const file_wormvault_v1_admin_proto_rawDesc = "" +
 	"ClockState\x12\x1b\n" +
 	"\x17CLOCK_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13CLOCK_STATE_TRUSTED\x10\x01\x12\x19\n" +
-	"\x15CLOCK_STATE_UNTRUSTED\x10\x022\xd8\x03\n" +
+	"\x15CLOCK_STATE_UNTRUSTED\x10\x022\x9a\x04\n" +
 	"\fAdminService\x12a\n" +
 	"\x10GetStorageStatus\x12%.wormvault.v1.GetStorageStatusRequest\x1a&.wormvault.v1.GetStorageStatusResponse\x12?\n" +
-	"\x04Heal\x12\x19.wormvault.v1.HealRequest\x1a\x1a.wormvault.v1.HealResponse0\x01\x12d\n" +
+	"\x04Heal\x12\x19.wormvault.v1.HealRequest\x1a\x1a.wormvault.v1.HealResponse0\x01\x12@\n" +
+	"\x05Scrub\x12\x1a.wormvault.v1.ScrubRequest\x1a\x1b.wormvault.v1.ScrubResponse\x12d\n" +
 	"\x11ListFixityReports\x12&.wormvault.v1.ListFixityReportsRequest\x1a'.wormvault.v1.ListFixityReportsResponse\x12[\n" +
 	"\x0eGetClockStatus\x12#.wormvault.v1.GetClockStatusRequest\x1a$.wormvault.v1.GetClockStatusResponse\x12a\n" +
 	"\x10AcknowledgeClock\x12%.wormvault.v1.AcknowledgeClockRequest\x1a&.wormvault.v1.AcknowledgeClockResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
@@ -849,7 +992,7 @@ func file_wormvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wormvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wormvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_wormvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_wormvault_v1_admin_proto_goTypes = []any{
 	(ClockState)(0),                   // 0: wormvault.v1.ClockState
 	(*GetStorageStatusRequest)(nil),   // 1: wormvault.v1.GetStorageStatusRequest
@@ -858,39 +1001,44 @@ var file_wormvault_v1_admin_proto_goTypes = []any{
 	(*HealRequest)(nil),               // 4: wormvault.v1.HealRequest
 	(*HealResponse)(nil),              // 5: wormvault.v1.HealResponse
 	(*FixityReport)(nil),              // 6: wormvault.v1.FixityReport
-	(*ListFixityReportsRequest)(nil),  // 7: wormvault.v1.ListFixityReportsRequest
-	(*ListFixityReportsResponse)(nil), // 8: wormvault.v1.ListFixityReportsResponse
-	(*GetClockStatusRequest)(nil),     // 9: wormvault.v1.GetClockStatusRequest
-	(*GetClockStatusResponse)(nil),    // 10: wormvault.v1.GetClockStatusResponse
-	(*AcknowledgeClockRequest)(nil),   // 11: wormvault.v1.AcknowledgeClockRequest
-	(*AcknowledgeClockResponse)(nil),  // 12: wormvault.v1.AcknowledgeClockResponse
-	(*timestamppb.Timestamp)(nil),     // 13: google.protobuf.Timestamp
+	(*ScrubRequest)(nil),              // 7: wormvault.v1.ScrubRequest
+	(*ScrubResponse)(nil),             // 8: wormvault.v1.ScrubResponse
+	(*ListFixityReportsRequest)(nil),  // 9: wormvault.v1.ListFixityReportsRequest
+	(*ListFixityReportsResponse)(nil), // 10: wormvault.v1.ListFixityReportsResponse
+	(*GetClockStatusRequest)(nil),     // 11: wormvault.v1.GetClockStatusRequest
+	(*GetClockStatusResponse)(nil),    // 12: wormvault.v1.GetClockStatusResponse
+	(*AcknowledgeClockRequest)(nil),   // 13: wormvault.v1.AcknowledgeClockRequest
+	(*AcknowledgeClockResponse)(nil),  // 14: wormvault.v1.AcknowledgeClockResponse
+	(*timestamppb.Timestamp)(nil),     // 15: google.protobuf.Timestamp
 }
 var file_wormvault_v1_admin_proto_depIdxs = []int32{
 	2,  // 0: wormvault.v1.GetStorageStatusResponse.drives:type_name -> wormvault.v1.DriveStatus
-	13, // 1: wormvault.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
-	13, // 2: wormvault.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
-	6,  // 3: wormvault.v1.ListFixityReportsResponse.reports:type_name -> wormvault.v1.FixityReport
-	0,  // 4: wormvault.v1.GetClockStatusResponse.state:type_name -> wormvault.v1.ClockState
-	13, // 5: wormvault.v1.GetClockStatusResponse.wall_time:type_name -> google.protobuf.Timestamp
-	13, // 6: wormvault.v1.GetClockStatusResponse.trusted_time:type_name -> google.protobuf.Timestamp
-	13, // 7: wormvault.v1.GetClockStatusResponse.high_water_mark:type_name -> google.protobuf.Timestamp
-	10, // 8: wormvault.v1.AcknowledgeClockResponse.status:type_name -> wormvault.v1.GetClockStatusResponse
-	1,  // 9: wormvault.v1.AdminService.GetStorageStatus:input_type -> wormvault.v1.GetStorageStatusRequest
-	4,  // 10: wormvault.v1.AdminService.Heal:input_type -> wormvault.v1.HealRequest
-	7,  // 11: wormvault.v1.AdminService.ListFixityReports:input_type -> wormvault.v1.ListFixityReportsRequest
-	9,  // 12: wormvault.v1.AdminService.GetClockStatus:input_type -> wormvault.v1.GetClockStatusRequest
-	11, // 13: wormvault.v1.AdminService.AcknowledgeClock:input_type -> wormvault.v1.AcknowledgeClockRequest
-	3,  // 14: wormvault.v1.AdminService.GetStorageStatus:output_type -> wormvault.v1.GetStorageStatusResponse
-	5,  // 15: wormvault.v1.AdminService.Heal:output_type -> wormvault.v1.HealResponse
-	8,  // 16: wormvault.v1.AdminService.ListFixityReports:output_type -> wormvault.v1.ListFixityReportsResponse
-	10, // 17: wormvault.v1.AdminService.GetClockStatus:output_type -> wormvault.v1.GetClockStatusResponse
-	12, // 18: wormvault.v1.AdminService.AcknowledgeClock:output_type -> wormvault.v1.AcknowledgeClockResponse
-	14, // [14:19] is the sub-list for method output_type
-	9,  // [9:14] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	15, // 1: wormvault.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	15, // 2: wormvault.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	6,  // 3: wormvault.v1.ScrubResponse.report:type_name -> wormvault.v1.FixityReport
+	6,  // 4: wormvault.v1.ListFixityReportsResponse.reports:type_name -> wormvault.v1.FixityReport
+	0,  // 5: wormvault.v1.GetClockStatusResponse.state:type_name -> wormvault.v1.ClockState
+	15, // 6: wormvault.v1.GetClockStatusResponse.wall_time:type_name -> google.protobuf.Timestamp
+	15, // 7: wormvault.v1.GetClockStatusResponse.trusted_time:type_name -> google.protobuf.Timestamp
+	15, // 8: wormvault.v1.GetClockStatusResponse.high_water_mark:type_name -> google.protobuf.Timestamp
+	12, // 9: wormvault.v1.AcknowledgeClockResponse.status:type_name -> wormvault.v1.GetClockStatusResponse
+	1,  // 10: wormvault.v1.AdminService.GetStorageStatus:input_type -> wormvault.v1.GetStorageStatusRequest
+	4,  // 11: wormvault.v1.AdminService.Heal:input_type -> wormvault.v1.HealRequest
+	7,  // 12: wormvault.v1.AdminService.Scrub:input_type -> wormvault.v1.ScrubRequest
+	9,  // 13: wormvault.v1.AdminService.ListFixityReports:input_type -> wormvault.v1.ListFixityReportsRequest
+	11, // 14: wormvault.v1.AdminService.GetClockStatus:input_type -> wormvault.v1.GetClockStatusRequest
+	13, // 15: wormvault.v1.AdminService.AcknowledgeClock:input_type -> wormvault.v1.AcknowledgeClockRequest
+	3,  // 16: wormvault.v1.AdminService.GetStorageStatus:output_type -> wormvault.v1.GetStorageStatusResponse
+	5,  // 17: wormvault.v1.AdminService.Heal:output_type -> wormvault.v1.HealResponse
+	8,  // 18: wormvault.v1.AdminService.Scrub:output_type -> wormvault.v1.ScrubResponse
+	10, // 19: wormvault.v1.AdminService.ListFixityReports:output_type -> wormvault.v1.ListFixityReportsResponse
+	12, // 20: wormvault.v1.AdminService.GetClockStatus:output_type -> wormvault.v1.GetClockStatusResponse
+	14, // 21: wormvault.v1.AdminService.AcknowledgeClock:output_type -> wormvault.v1.AcknowledgeClockResponse
+	16, // [16:22] is the sub-list for method output_type
+	10, // [10:16] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_v1_admin_proto_init() }
@@ -904,7 +1052,7 @@ func file_wormvault_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_v1_admin_proto_rawDesc), len(file_wormvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   12,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

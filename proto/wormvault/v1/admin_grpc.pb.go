@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AdminService_GetStorageStatus_FullMethodName  = "/wormvault.v1.AdminService/GetStorageStatus"
 	AdminService_Heal_FullMethodName              = "/wormvault.v1.AdminService/Heal"
+	AdminService_Scrub_FullMethodName             = "/wormvault.v1.AdminService/Scrub"
 	AdminService_ListFixityReports_FullMethodName = "/wormvault.v1.AdminService/ListFixityReports"
 	AdminService_GetClockStatus_FullMethodName    = "/wormvault.v1.AdminService/GetClockStatus"
 	AdminService_AcknowledgeClock_FullMethodName  = "/wormvault.v1.AdminService/AcknowledgeClock"
@@ -36,6 +37,9 @@ type AdminServiceClient interface {
 	GetStorageStatus(ctx context.Context, in *GetStorageStatusRequest, opts ...grpc.CallOption) (*GetStorageStatusResponse, error)
 	// Heal rewrites missing or corrupt shards, streaming progress.
 	Heal(ctx context.Context, in *HealRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[HealResponse], error)
+	// Scrub verifies every block of every archive now, heals what it can and
+	// records a fixity report. Root only.
+	Scrub(ctx context.Context, in *ScrubRequest, opts ...grpc.CallOption) (*ScrubResponse, error)
 	// ListFixityReports returns the latest scrub reports, newest first.
 	ListFixityReports(ctx context.Context, in *ListFixityReportsRequest, opts ...grpc.CallOption) (*ListFixityReportsResponse, error)
 	// GetClockStatus reports whether the server trusts its clock.
@@ -82,6 +86,16 @@ func (c *adminServiceClient) Heal(ctx context.Context, in *HealRequest, opts ...
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_HealClient = grpc.ServerStreamingClient[HealResponse]
 
+func (c *adminServiceClient) Scrub(ctx context.Context, in *ScrubRequest, opts ...grpc.CallOption) (*ScrubResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ScrubResponse)
+	err := c.cc.Invoke(ctx, AdminService_Scrub_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminServiceClient) ListFixityReports(ctx context.Context, in *ListFixityReportsRequest, opts ...grpc.CallOption) (*ListFixityReportsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListFixityReportsResponse)
@@ -122,6 +136,9 @@ type AdminServiceServer interface {
 	GetStorageStatus(context.Context, *GetStorageStatusRequest) (*GetStorageStatusResponse, error)
 	// Heal rewrites missing or corrupt shards, streaming progress.
 	Heal(*HealRequest, grpc.ServerStreamingServer[HealResponse]) error
+	// Scrub verifies every block of every archive now, heals what it can and
+	// records a fixity report. Root only.
+	Scrub(context.Context, *ScrubRequest) (*ScrubResponse, error)
 	// ListFixityReports returns the latest scrub reports, newest first.
 	ListFixityReports(context.Context, *ListFixityReportsRequest) (*ListFixityReportsResponse, error)
 	// GetClockStatus reports whether the server trusts its clock.
@@ -144,6 +161,9 @@ func (UnimplementedAdminServiceServer) GetStorageStatus(context.Context, *GetSto
 }
 func (UnimplementedAdminServiceServer) Heal(*HealRequest, grpc.ServerStreamingServer[HealResponse]) error {
 	return status.Error(codes.Unimplemented, "method Heal not implemented")
+}
+func (UnimplementedAdminServiceServer) Scrub(context.Context, *ScrubRequest) (*ScrubResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Scrub not implemented")
 }
 func (UnimplementedAdminServiceServer) ListFixityReports(context.Context, *ListFixityReportsRequest) (*ListFixityReportsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListFixityReports not implemented")
@@ -203,6 +223,24 @@ func _AdminService_Heal_Handler(srv interface{}, stream grpc.ServerStream) error
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type AdminService_HealServer = grpc.ServerStreamingServer[HealResponse]
+
+func _AdminService_Scrub_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ScrubRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).Scrub(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_Scrub_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).Scrub(ctx, req.(*ScrubRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
 
 func _AdminService_ListFixityReports_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListFixityReportsRequest)
@@ -268,6 +306,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStorageStatus",
 			Handler:    _AdminService_GetStorageStatus_Handler,
+		},
+		{
+			MethodName: "Scrub",
+			Handler:    _AdminService_Scrub_Handler,
 		},
 		{
 			MethodName: "ListFixityReports",

@@ -14,6 +14,7 @@ package recordv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -75,15 +76,15 @@ func (RetentionMode) EnumDescriptor() ([]byte, []int) {
 	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{0}
 }
 
-// Times are Unix nanoseconds (UTC): compact, totally ordered, and free of
-// well-known-type imports in the storage format.
+// Times are google.protobuf.Timestamp: seconds + nanos cover any date a
+// retention can reach (int64 nanoseconds would end in 2262).
 type Retention struct {
-	state               protoimpl.MessageState `protogen:"open.v1"`
-	Mode                RetentionMode          `protobuf:"varint,1,opt,name=mode,proto3,enum=wormvault.record.v1.RetentionMode" json:"mode,omitempty"`
-	RetainUntilUnixNano int64                  `protobuf:"varint,2,opt,name=retain_until_unix_nano,json=retainUntilUnixNano,proto3" json:"retain_until_unix_nano,omitempty"`
-	FromDefault         bool                   `protobuf:"varint,3,opt,name=from_default,json=fromDefault,proto3" json:"from_default,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Mode            RetentionMode          `protobuf:"varint,1,opt,name=mode,proto3,enum=wormvault.record.v1.RetentionMode" json:"mode,omitempty"`
+	RetainUntilTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=retain_until_time,json=retainUntilTime,proto3" json:"retain_until_time,omitempty"`
+	FromDefault     bool                   `protobuf:"varint,3,opt,name=from_default,json=fromDefault,proto3" json:"from_default,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Retention) Reset() {
@@ -123,11 +124,11 @@ func (x *Retention) GetMode() RetentionMode {
 	return RetentionMode_RETENTION_MODE_UNSPECIFIED
 }
 
-func (x *Retention) GetRetainUntilUnixNano() int64 {
+func (x *Retention) GetRetainUntilTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.RetainUntilUnixNano
+		return x.RetainUntilTime
 	}
-	return 0
+	return nil
 }
 
 func (x *Retention) GetFromDefault() bool {
@@ -198,13 +199,13 @@ func (x *DefaultRetention) GetYears() int32 {
 }
 
 type LegalHold struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	HoldId          string                 `protobuf:"bytes,1,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
-	Reason          string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	SetBy           string                 `protobuf:"bytes,3,opt,name=set_by,json=setBy,proto3" json:"set_by,omitempty"`
-	SetTimeUnixNano int64                  `protobuf:"varint,4,opt,name=set_time_unix_nano,json=setTimeUnixNano,proto3" json:"set_time_unix_nano,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	HoldId        string                 `protobuf:"bytes,1,opt,name=hold_id,json=holdId,proto3" json:"hold_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	SetBy         string                 `protobuf:"bytes,3,opt,name=set_by,json=setBy,proto3" json:"set_by,omitempty"`
+	SetTime       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=set_time,json=setTime,proto3" json:"set_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *LegalHold) Reset() {
@@ -258,18 +259,18 @@ func (x *LegalHold) GetSetBy() string {
 	return ""
 }
 
-func (x *LegalHold) GetSetTimeUnixNano() int64 {
+func (x *LegalHold) GetSetTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.SetTimeUnixNano
+		return x.SetTime
 	}
-	return 0
+	return nil
 }
 
 type Vault struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	Name               string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	CreateTimeUnixNano int64                  `protobuf:"varint,2,opt,name=create_time_unix_nano,json=createTimeUnixNano,proto3" json:"create_time_unix_nano,omitempty"`
-	DefaultRetention   *DefaultRetention      `protobuf:"bytes,3,opt,name=default_retention,json=defaultRetention,proto3" json:"default_retention,omitempty"`
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreateTime       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	DefaultRetention *DefaultRetention      `protobuf:"bytes,3,opt,name=default_retention,json=defaultRetention,proto3" json:"default_retention,omitempty"`
 	// Zero means the server default (100 years).
 	MaxRetentionNanos int64 `protobuf:"varint,4,opt,name=max_retention_nanos,json=maxRetentionNanos,proto3" json:"max_retention_nanos,omitempty"`
 	unknownFields     protoimpl.UnknownFields
@@ -313,11 +314,11 @@ func (x *Vault) GetName() string {
 	return ""
 }
 
-func (x *Vault) GetCreateTimeUnixNano() int64 {
+func (x *Vault) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.CreateTimeUnixNano
+		return x.CreateTime
 	}
-	return 0
+	return nil
 }
 
 func (x *Vault) GetDefaultRetention() *DefaultRetention {
@@ -338,19 +339,19 @@ func (x *Vault) GetMaxRetentionNanos() int64 {
 // same record (with retention and holds as of upload) is stored in every
 // shard's metadata so the catalog can be rebuilt from the drives.
 type Version struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	Vault              string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
-	Key                string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
-	VersionId          string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
-	SizeBytes          int64                  `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
-	Sha256             []byte                 `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	TreeSha256         []byte                 `protobuf:"bytes,6,opt,name=tree_sha256,json=treeSha256,proto3" json:"tree_sha256,omitempty"`
-	ContentType        string                 `protobuf:"bytes,7,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
-	Metadata           map[string]string      `protobuf:"bytes,8,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	CreateTimeUnixNano int64                  `protobuf:"varint,9,opt,name=create_time_unix_nano,json=createTimeUnixNano,proto3" json:"create_time_unix_nano,omitempty"`
-	DeleteMarker       bool                   `protobuf:"varint,10,opt,name=delete_marker,json=deleteMarker,proto3" json:"delete_marker,omitempty"`
-	Retention          *Retention             `protobuf:"bytes,11,opt,name=retention,proto3" json:"retention,omitempty"`
-	LegalHolds         []*LegalHold           `protobuf:"bytes,12,rep,name=legal_holds,json=legalHolds,proto3" json:"legal_holds,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Vault        string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
+	Key          string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId    string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	SizeBytes    int64                  `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	Sha256       []byte                 `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	TreeSha256   []byte                 `protobuf:"bytes,6,opt,name=tree_sha256,json=treeSha256,proto3" json:"tree_sha256,omitempty"`
+	ContentType  string                 `protobuf:"bytes,7,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	Metadata     map[string]string      `protobuf:"bytes,8,rep,name=metadata,proto3" json:"metadata,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	DeleteMarker bool                   `protobuf:"varint,10,opt,name=delete_marker,json=deleteMarker,proto3" json:"delete_marker,omitempty"`
+	Retention    *Retention             `protobuf:"bytes,11,opt,name=retention,proto3" json:"retention,omitempty"`
+	LegalHolds   []*LegalHold           `protobuf:"bytes,12,rep,name=legal_holds,json=legalHolds,proto3" json:"legal_holds,omitempty"`
 	// Id of the erasure-coded object holding the bytes; empty for delete
 	// markers and empty archives.
 	ObjectId      string `protobuf:"bytes,13,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
@@ -444,11 +445,11 @@ func (x *Version) GetMetadata() map[string]string {
 	return nil
 }
 
-func (x *Version) GetCreateTimeUnixNano() int64 {
+func (x *Version) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.CreateTimeUnixNano
+		return x.CreateTime
 	}
-	return 0
+	return nil
 }
 
 func (x *Version) GetDeleteMarker() bool {
@@ -482,13 +483,13 @@ func (x *Version) GetObjectId() string {
 // AccessKey is a credential. The secret itself is never stored: only its
 // SHA-256 (secrets are 256-bit random, so a fast hash is enough).
 type AccessKey struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	KeyId              string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
-	Principal          string                 `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
-	SecretSha256       []byte                 `protobuf:"bytes,3,opt,name=secret_sha256,json=secretSha256,proto3" json:"secret_sha256,omitempty"`
-	CreateTimeUnixNano int64                  `protobuf:"varint,4,opt,name=create_time_unix_nano,json=createTimeUnixNano,proto3" json:"create_time_unix_nano,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	Principal     string                 `protobuf:"bytes,2,opt,name=principal,proto3" json:"principal,omitempty"`
+	SecretSha256  []byte                 `protobuf:"bytes,3,opt,name=secret_sha256,json=secretSha256,proto3" json:"secret_sha256,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AccessKey) Reset() {
@@ -542,36 +543,149 @@ func (x *AccessKey) GetSecretSha256() []byte {
 	return nil
 }
 
-func (x *AccessKey) GetCreateTimeUnixNano() int64 {
+func (x *AccessKey) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
-		return x.CreateTimeUnixNano
+		return x.CreateTime
+	}
+	return nil
+}
+
+// FixityReport is the outcome of one scrub pass: the periodic proof that
+// stored records are intact.
+type FixityReport struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	StartTime          *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	EndTime            *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	ArchivesChecked    int64                  `protobuf:"varint,3,opt,name=archives_checked,json=archivesChecked,proto3" json:"archives_checked,omitempty"`
+	BytesVerified      int64                  `protobuf:"varint,4,opt,name=bytes_verified,json=bytesVerified,proto3" json:"bytes_verified,omitempty"`
+	CorruptBlocksFound int64                  `protobuf:"varint,5,opt,name=corrupt_blocks_found,json=corruptBlocksFound,proto3" json:"corrupt_blocks_found,omitempty"`
+	MissingShardsFound int64                  `protobuf:"varint,6,opt,name=missing_shards_found,json=missingShardsFound,proto3" json:"missing_shards_found,omitempty"`
+	ShardsHealed       int64                  `protobuf:"varint,7,opt,name=shards_healed,json=shardsHealed,proto3" json:"shards_healed,omitempty"`
+	// "vault/key@version" of every archive that has lost data.
+	Unrecoverable []string `protobuf:"bytes,8,rep,name=unrecoverable,proto3" json:"unrecoverable,omitempty"`
+	// Archives whose check failed for another reason (a drive went offline).
+	Failed        []string `protobuf:"bytes,9,rep,name=failed,proto3" json:"failed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FixityReport) Reset() {
+	*x = FixityReport{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FixityReport) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FixityReport) ProtoMessage() {}
+
+func (x *FixityReport) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FixityReport.ProtoReflect.Descriptor instead.
+func (*FixityReport) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *FixityReport) GetStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartTime
+	}
+	return nil
+}
+
+func (x *FixityReport) GetEndTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndTime
+	}
+	return nil
+}
+
+func (x *FixityReport) GetArchivesChecked() int64 {
+	if x != nil {
+		return x.ArchivesChecked
 	}
 	return 0
+}
+
+func (x *FixityReport) GetBytesVerified() int64 {
+	if x != nil {
+		return x.BytesVerified
+	}
+	return 0
+}
+
+func (x *FixityReport) GetCorruptBlocksFound() int64 {
+	if x != nil {
+		return x.CorruptBlocksFound
+	}
+	return 0
+}
+
+func (x *FixityReport) GetMissingShardsFound() int64 {
+	if x != nil {
+		return x.MissingShardsFound
+	}
+	return 0
+}
+
+func (x *FixityReport) GetShardsHealed() int64 {
+	if x != nil {
+		return x.ShardsHealed
+	}
+	return 0
+}
+
+func (x *FixityReport) GetUnrecoverable() []string {
+	if x != nil {
+		return x.Unrecoverable
+	}
+	return nil
+}
+
+func (x *FixityReport) GetFailed() []string {
+	if x != nil {
+		return x.Failed
+	}
+	return nil
 }
 
 var File_wormvault_record_v1_record_proto protoreflect.FileDescriptor
 
 const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\n" +
-	" wormvault/record/v1/record.proto\x12\x13wormvault.record.v1\"\x9b\x01\n" +
+	" wormvault/record/v1/record.proto\x12\x13wormvault.record.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xae\x01\n" +
 	"\tRetention\x126\n" +
-	"\x04mode\x18\x01 \x01(\x0e2\".wormvault.record.v1.RetentionModeR\x04mode\x123\n" +
-	"\x16retain_until_unix_nano\x18\x02 \x01(\x03R\x13retainUntilUnixNano\x12!\n" +
+	"\x04mode\x18\x01 \x01(\x0e2\".wormvault.record.v1.RetentionModeR\x04mode\x12F\n" +
+	"\x11retain_until_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0fretainUntilTime\x12!\n" +
 	"\ffrom_default\x18\x03 \x01(\bR\vfromDefault\"t\n" +
 	"\x10DefaultRetention\x126\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\".wormvault.record.v1.RetentionModeR\x04mode\x12\x12\n" +
 	"\x04days\x18\x02 \x01(\x05R\x04days\x12\x14\n" +
-	"\x05years\x18\x03 \x01(\x05R\x05years\"\x80\x01\n" +
+	"\x05years\x18\x03 \x01(\x05R\x05years\"\x8a\x01\n" +
 	"\tLegalHold\x12\x17\n" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n" +
-	"\x06set_by\x18\x03 \x01(\tR\x05setBy\x12+\n" +
-	"\x12set_time_unix_nano\x18\x04 \x01(\x03R\x0fsetTimeUnixNano\"\xd2\x01\n" +
+	"\x06set_by\x18\x03 \x01(\tR\x05setBy\x125\n" +
+	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xdc\x01\n" +
 	"\x05Vault\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\x121\n" +
-	"\x15create_time_unix_nano\x18\x02 \x01(\x03R\x12createTimeUnixNano\x12R\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
+	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12R\n" +
 	"\x11default_retention\x18\x03 \x01(\v2%.wormvault.record.v1.DefaultRetentionR\x10defaultRetention\x12.\n" +
-	"\x13max_retention_nanos\x18\x04 \x01(\x03R\x11maxRetentionNanos\"\xc4\x04\n" +
+	"\x13max_retention_nanos\x18\x04 \x01(\x03R\x11maxRetentionNanos\"\xce\x04\n" +
 	"\aVersion\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -583,8 +697,9 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\vtree_sha256\x18\x06 \x01(\fR\n" +
 	"treeSha256\x12!\n" +
 	"\fcontent_type\x18\a \x01(\tR\vcontentType\x12F\n" +
-	"\bmetadata\x18\b \x03(\v2*.wormvault.record.v1.Version.MetadataEntryR\bmetadata\x121\n" +
-	"\x15create_time_unix_nano\x18\t \x01(\x03R\x12createTimeUnixNano\x12#\n" +
+	"\bmetadata\x18\b \x03(\v2*.wormvault.record.v1.Version.MetadataEntryR\bmetadata\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12#\n" +
 	"\rdelete_marker\x18\n" +
 	" \x01(\bR\fdeleteMarker\x12<\n" +
 	"\tretention\x18\v \x01(\v2\x1e.wormvault.record.v1.RetentionR\tretention\x12?\n" +
@@ -593,12 +708,24 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\tobject_id\x18\r \x01(\tR\bobjectId\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x98\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa2\x01\n" +
 	"\tAccessKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1c\n" +
 	"\tprincipal\x18\x02 \x01(\tR\tprincipal\x12#\n" +
-	"\rsecret_sha256\x18\x03 \x01(\fR\fsecretSha256\x121\n" +
-	"\x15create_time_unix_nano\x18\x04 \x01(\x03R\x12createTimeUnixNano*m\n" +
+	"\rsecret_sha256\x18\x03 \x01(\fR\fsecretSha256\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"\x99\x03\n" +
+	"\fFixityReport\x129\n" +
+	"\n" +
+	"start_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\tstartTime\x125\n" +
+	"\bend_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aendTime\x12)\n" +
+	"\x10archives_checked\x18\x03 \x01(\x03R\x0farchivesChecked\x12%\n" +
+	"\x0ebytes_verified\x18\x04 \x01(\x03R\rbytesVerified\x120\n" +
+	"\x14corrupt_blocks_found\x18\x05 \x01(\x03R\x12corruptBlocksFound\x120\n" +
+	"\x14missing_shards_found\x18\x06 \x01(\x03R\x12missingShardsFound\x12#\n" +
+	"\rshards_healed\x18\a \x01(\x03R\fshardsHealed\x12$\n" +
+	"\runrecoverable\x18\b \x03(\tR\runrecoverable\x12\x16\n" +
+	"\x06failed\x18\t \x03(\tR\x06failed*m\n" +
 	"\rRetentionMode\x12\x1e\n" +
 	"\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n" +
@@ -617,29 +744,38 @@ func file_wormvault_record_v1_record_proto_rawDescGZIP() []byte {
 }
 
 var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_wormvault_record_v1_record_proto_goTypes = []any{
-	(RetentionMode)(0),       // 0: wormvault.record.v1.RetentionMode
-	(*Retention)(nil),        // 1: wormvault.record.v1.Retention
-	(*DefaultRetention)(nil), // 2: wormvault.record.v1.DefaultRetention
-	(*LegalHold)(nil),        // 3: wormvault.record.v1.LegalHold
-	(*Vault)(nil),            // 4: wormvault.record.v1.Vault
-	(*Version)(nil),          // 5: wormvault.record.v1.Version
-	(*AccessKey)(nil),        // 6: wormvault.record.v1.AccessKey
-	nil,                      // 7: wormvault.record.v1.Version.MetadataEntry
+	(RetentionMode)(0),            // 0: wormvault.record.v1.RetentionMode
+	(*Retention)(nil),             // 1: wormvault.record.v1.Retention
+	(*DefaultRetention)(nil),      // 2: wormvault.record.v1.DefaultRetention
+	(*LegalHold)(nil),             // 3: wormvault.record.v1.LegalHold
+	(*Vault)(nil),                 // 4: wormvault.record.v1.Vault
+	(*Version)(nil),               // 5: wormvault.record.v1.Version
+	(*AccessKey)(nil),             // 6: wormvault.record.v1.AccessKey
+	(*FixityReport)(nil),          // 7: wormvault.record.v1.FixityReport
+	nil,                           // 8: wormvault.record.v1.Version.MetadataEntry
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
 }
 var file_wormvault_record_v1_record_proto_depIdxs = []int32{
-	0, // 0: wormvault.record.v1.Retention.mode:type_name -> wormvault.record.v1.RetentionMode
-	0, // 1: wormvault.record.v1.DefaultRetention.mode:type_name -> wormvault.record.v1.RetentionMode
-	2, // 2: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
-	7, // 3: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
-	1, // 4: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
-	3, // 5: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
-	6, // [6:6] is the sub-list for method output_type
-	6, // [6:6] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	0,  // 0: wormvault.record.v1.Retention.mode:type_name -> wormvault.record.v1.RetentionMode
+	9,  // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	0,  // 2: wormvault.record.v1.DefaultRetention.mode:type_name -> wormvault.record.v1.RetentionMode
+	9,  // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
+	9,  // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	2,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
+	8,  // 6: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
+	9,  // 7: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
+	1,  // 8: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
+	3,  // 9: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
+	9,  // 10: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
+	9,  // 11: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	9,  // 12: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_record_v1_record_proto_init() }
@@ -653,7 +789,7 @@ func file_wormvault_record_v1_record_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_record_v1_record_proto_rawDesc), len(file_wormvault_record_v1_record_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
