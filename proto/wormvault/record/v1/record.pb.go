@@ -76,6 +76,55 @@ func (RetentionMode) EnumDescriptor() ([]byte, []int) {
 	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{0}
 }
 
+type VaultLockState int32
+
+const (
+	VaultLockState_VAULT_LOCK_STATE_UNSPECIFIED VaultLockState = 0
+	VaultLockState_VAULT_LOCK_STATE_IN_PROGRESS VaultLockState = 1
+	VaultLockState_VAULT_LOCK_STATE_LOCKED      VaultLockState = 2
+)
+
+// Enum value maps for VaultLockState.
+var (
+	VaultLockState_name = map[int32]string{
+		0: "VAULT_LOCK_STATE_UNSPECIFIED",
+		1: "VAULT_LOCK_STATE_IN_PROGRESS",
+		2: "VAULT_LOCK_STATE_LOCKED",
+	}
+	VaultLockState_value = map[string]int32{
+		"VAULT_LOCK_STATE_UNSPECIFIED": 0,
+		"VAULT_LOCK_STATE_IN_PROGRESS": 1,
+		"VAULT_LOCK_STATE_LOCKED":      2,
+	}
+)
+
+func (x VaultLockState) Enum() *VaultLockState {
+	p := new(VaultLockState)
+	*p = x
+	return p
+}
+
+func (x VaultLockState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (VaultLockState) Descriptor() protoreflect.EnumDescriptor {
+	return file_wormvault_record_v1_record_proto_enumTypes[1].Descriptor()
+}
+
+func (VaultLockState) Type() protoreflect.EnumType {
+	return &file_wormvault_record_v1_record_proto_enumTypes[1]
+}
+
+func (x VaultLockState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use VaultLockState.Descriptor instead.
+func (VaultLockState) EnumDescriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{1}
+}
+
 // Times are google.protobuf.Timestamp: seconds + nanos cover any date a
 // retention can reach (int64 nanoseconds would end in 2262).
 type Retention struct {
@@ -273,8 +322,11 @@ type Vault struct {
 	DefaultRetention *DefaultRetention      `protobuf:"bytes,3,opt,name=default_retention,json=defaultRetention,proto3" json:"default_retention,omitempty"`
 	// Zero means the server default (100 years).
 	MaxRetentionNanos int64 `protobuf:"varint,4,opt,name=max_retention_nanos,json=maxRetentionNanos,proto3" json:"max_retention_nanos,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The vault access policy document (JSON), empty when none.
+	AccessPolicy  string     `protobuf:"bytes,5,opt,name=access_policy,json=accessPolicy,proto3" json:"access_policy,omitempty"`
+	VaultLock     *VaultLock `protobuf:"bytes,6,opt,name=vault_lock,json=vaultLock,proto3" json:"vault_lock,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Vault) Reset() {
@@ -335,6 +387,98 @@ func (x *Vault) GetMaxRetentionNanos() int64 {
 	return 0
 }
 
+func (x *Vault) GetAccessPolicy() string {
+	if x != nil {
+		return x.AccessPolicy
+	}
+	return ""
+}
+
+func (x *Vault) GetVaultLock() *VaultLock {
+	if x != nil {
+		return x.VaultLock
+	}
+	return nil
+}
+
+// VaultLock is a vault's lock policy and its state. Once LOCKED it never
+// changes again.
+type VaultLock struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	State         VaultLockState         `protobuf:"varint,1,opt,name=state,proto3,enum=wormvault.record.v1.VaultLockState" json:"state,omitempty"`
+	Policy        string                 `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	LockId        string                 `protobuf:"bytes,3,opt,name=lock_id,json=lockId,proto3" json:"lock_id,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	ExpireTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=expire_time,json=expireTime,proto3" json:"expire_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VaultLock) Reset() {
+	*x = VaultLock{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VaultLock) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VaultLock) ProtoMessage() {}
+
+func (x *VaultLock) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VaultLock.ProtoReflect.Descriptor instead.
+func (*VaultLock) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *VaultLock) GetState() VaultLockState {
+	if x != nil {
+		return x.State
+	}
+	return VaultLockState_VAULT_LOCK_STATE_UNSPECIFIED
+}
+
+func (x *VaultLock) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *VaultLock) GetLockId() string {
+	if x != nil {
+		return x.LockId
+	}
+	return ""
+}
+
+func (x *VaultLock) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *VaultLock) GetExpireTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpireTime
+	}
+	return nil
+}
+
 // Version is one immutable version of an archive, or a delete marker. The
 // same record (with retention and holds as of upload) is stored in every
 // shard's metadata so the catalog can be rebuilt from the drives.
@@ -361,7 +505,7 @@ type Version struct {
 
 func (x *Version) Reset() {
 	*x = Version{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -373,7 +517,7 @@ func (x *Version) String() string {
 func (*Version) ProtoMessage() {}
 
 func (x *Version) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -386,7 +530,7 @@ func (x *Version) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Version.ProtoReflect.Descriptor instead.
 func (*Version) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{4}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Version) GetVault() string {
@@ -494,7 +638,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +650,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +663,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{5}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *AccessKey) GetKeyId() string {
@@ -571,7 +715,7 @@ type FixityReport struct {
 
 func (x *FixityReport) Reset() {
 	*x = FixityReport{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -583,7 +727,7 @@ func (x *FixityReport) String() string {
 func (*FixityReport) ProtoMessage() {}
 
 func (x *FixityReport) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -596,7 +740,7 @@ func (x *FixityReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixityReport.ProtoReflect.Descriptor instead.
 func (*FixityReport) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *FixityReport) GetStartTime() *timestamppb.Timestamp {
@@ -662,6 +806,429 @@ func (x *FixityReport) GetFailed() []string {
 	return nil
 }
 
+// JournalEntry is one change to the catalog as the journal on every drive
+// records it (package vault/journal). Exactly one change is set; a reader
+// that finds none was written by a newer wormvault and must stop rather
+// than skip it. Fields 1-3 are set by the journal, never by the caller, and
+// are numbered first: the journal prefixes them to an entry encoded without
+// them, which gives the same bytes as encoding the whole entry.
+type JournalEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position in the journal: 1, 2, 3, ... with no gaps while it is open.
+	Seq uint64 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	// When one Append call wrote several entries: the seq of its first entry
+	// and how many it wrote (both zero for an entry appended alone). A batch
+	// takes effect only when every one of its entries is present.
+	BatchSeq  uint64 `protobuf:"varint,2,opt,name=batch_seq,json=batchSeq,proto3" json:"batch_seq,omitempty"`
+	BatchSize uint32 `protobuf:"varint,3,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
+	// The trusted time of the change, set by the caller.
+	Time *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	// Types that are valid to be assigned to Change:
+	//
+	//	*JournalEntry_VersionPut
+	//	*JournalEntry_VersionDelete
+	//	*JournalEntry_VaultPut
+	//	*JournalEntry_VaultDelete
+	//	*JournalEntry_MetaPut
+	//	*JournalEntry_AccessKeyPut
+	//	*JournalEntry_Void
+	Change        isJournalEntry_Change `protobuf_oneof:"change"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalEntry) Reset() {
+	*x = JournalEntry{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalEntry) ProtoMessage() {}
+
+func (x *JournalEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
+func (*JournalEntry) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *JournalEntry) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *JournalEntry) GetBatchSeq() uint64 {
+	if x != nil {
+		return x.BatchSeq
+	}
+	return 0
+}
+
+func (x *JournalEntry) GetBatchSize() uint32 {
+	if x != nil {
+		return x.BatchSize
+	}
+	return 0
+}
+
+func (x *JournalEntry) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetChange() isJournalEntry_Change {
+	if x != nil {
+		return x.Change
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetVersionPut() *Version {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_VersionPut); ok {
+			return x.VersionPut
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetVersionDelete() *JournalVersionDelete {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_VersionDelete); ok {
+			return x.VersionDelete
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetVaultPut() *Vault {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_VaultPut); ok {
+			return x.VaultPut
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetVaultDelete() *JournalVaultDelete {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_VaultDelete); ok {
+			return x.VaultDelete
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetMetaPut() *JournalMetaPut {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_MetaPut); ok {
+			return x.MetaPut
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetAccessKeyPut() *AccessKey {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_AccessKeyPut); ok {
+			return x.AccessKeyPut
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetVoid() *JournalVoid {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_Void); ok {
+			return x.Void
+		}
+	}
+	return nil
+}
+
+type isJournalEntry_Change interface {
+	isJournalEntry_Change()
+}
+
+type JournalEntry_VersionPut struct {
+	// A version or delete marker was stored: created, or its retention or
+	// legal holds changed. The full record as committed.
+	VersionPut *Version `protobuf:"bytes,10,opt,name=version_put,json=versionPut,proto3,oneof"`
+}
+
+type JournalEntry_VersionDelete struct {
+	// A version or delete marker was permanently deleted.
+	VersionDelete *JournalVersionDelete `protobuf:"bytes,11,opt,name=version_delete,json=versionDelete,proto3,oneof"`
+}
+
+type JournalEntry_VaultPut struct {
+	// A vault was created or its settings changed: the full record.
+	VaultPut *Vault `protobuf:"bytes,12,opt,name=vault_put,json=vaultPut,proto3,oneof"`
+}
+
+type JournalEntry_VaultDelete struct {
+	VaultDelete *JournalVaultDelete `protobuf:"bytes,13,opt,name=vault_delete,json=vaultDelete,proto3,oneof"`
+}
+
+type JournalEntry_MetaPut struct {
+	// A small named catalog setting was stored.
+	MetaPut *JournalMetaPut `protobuf:"bytes,14,opt,name=meta_put,json=metaPut,proto3,oneof"`
+}
+
+type JournalEntry_AccessKeyPut struct {
+	// An access key was stored (it holds only the SHA-256 of the secret).
+	AccessKeyPut *AccessKey `protobuf:"bytes,15,opt,name=access_key_put,json=accessKeyPut,proto3,oneof"`
+}
+
+type JournalEntry_Void struct {
+	// The entries at these earlier seqs never took effect (their Append
+	// failed, or the catalog commit that followed it did).
+	Void *JournalVoid `protobuf:"bytes,16,opt,name=void,proto3,oneof"`
+}
+
+func (*JournalEntry_VersionPut) isJournalEntry_Change() {}
+
+func (*JournalEntry_VersionDelete) isJournalEntry_Change() {}
+
+func (*JournalEntry_VaultPut) isJournalEntry_Change() {}
+
+func (*JournalEntry_VaultDelete) isJournalEntry_Change() {}
+
+func (*JournalEntry_MetaPut) isJournalEntry_Change() {}
+
+func (*JournalEntry_AccessKeyPut) isJournalEntry_Change() {}
+
+func (*JournalEntry_Void) isJournalEntry_Change() {}
+
+type JournalVersionDelete struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vault         string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
+	Key           string                 `protobuf:"bytes,2,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId     string                 `protobuf:"bytes,3,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalVersionDelete) Reset() {
+	*x = JournalVersionDelete{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalVersionDelete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalVersionDelete) ProtoMessage() {}
+
+func (x *JournalVersionDelete) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalVersionDelete.ProtoReflect.Descriptor instead.
+func (*JournalVersionDelete) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *JournalVersionDelete) GetVault() string {
+	if x != nil {
+		return x.Vault
+	}
+	return ""
+}
+
+func (x *JournalVersionDelete) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *JournalVersionDelete) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+type JournalVaultDelete struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalVaultDelete) Reset() {
+	*x = JournalVaultDelete{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalVaultDelete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalVaultDelete) ProtoMessage() {}
+
+func (x *JournalVaultDelete) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalVaultDelete.ProtoReflect.Descriptor instead.
+func (*JournalVaultDelete) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *JournalVaultDelete) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type JournalMetaPut struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         []byte                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalMetaPut) Reset() {
+	*x = JournalMetaPut{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalMetaPut) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalMetaPut) ProtoMessage() {}
+
+func (x *JournalMetaPut) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalMetaPut.ProtoReflect.Descriptor instead.
+func (*JournalMetaPut) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *JournalMetaPut) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *JournalMetaPut) GetValue() []byte {
+	if x != nil {
+		return x.Value
+	}
+	return nil
+}
+
+// JournalVoid names the seqs [first_seq, last_seq] of entries that never
+// took effect. Only earlier seqs can be voided, and a void itself never is.
+type JournalVoid struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	FirstSeq      uint64                 `protobuf:"varint,1,opt,name=first_seq,json=firstSeq,proto3" json:"first_seq,omitempty"`
+	LastSeq       uint64                 `protobuf:"varint,2,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalVoid) Reset() {
+	*x = JournalVoid{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalVoid) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalVoid) ProtoMessage() {}
+
+func (x *JournalVoid) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalVoid.ProtoReflect.Descriptor instead.
+func (*JournalVoid) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *JournalVoid) GetFirstSeq() uint64 {
+	if x != nil {
+		return x.FirstSeq
+	}
+	return 0
+}
+
+func (x *JournalVoid) GetLastSeq() uint64 {
+	if x != nil {
+		return x.LastSeq
+	}
+	return 0
+}
+
 var File_wormvault_record_v1_record_proto protoreflect.FileDescriptor
 
 const file_wormvault_record_v1_record_proto_rawDesc = "" +
@@ -679,13 +1246,24 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n" +
 	"\x06set_by\x18\x03 \x01(\tR\x05setBy\x125\n" +
-	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xdc\x01\n" +
+	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xc0\x02\n" +
 	"\x05Vault\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12R\n" +
 	"\x11default_retention\x18\x03 \x01(\v2%.wormvault.record.v1.DefaultRetentionR\x10defaultRetention\x12.\n" +
-	"\x13max_retention_nanos\x18\x04 \x01(\x03R\x11maxRetentionNanos\"\xce\x04\n" +
+	"\x13max_retention_nanos\x18\x04 \x01(\x03R\x11maxRetentionNanos\x12#\n" +
+	"\raccess_policy\x18\x05 \x01(\tR\faccessPolicy\x12=\n" +
+	"\n" +
+	"vault_lock\x18\x06 \x01(\v2\x1e.wormvault.record.v1.VaultLockR\tvaultLock\"\xf1\x01\n" +
+	"\tVaultLock\x129\n" +
+	"\x05state\x18\x01 \x01(\x0e2#.wormvault.record.v1.VaultLockStateR\x05state\x12\x16\n" +
+	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x17\n" +
+	"\alock_id\x18\x03 \x01(\tR\x06lockId\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"expireTime\"\xce\x04\n" +
 	"\aVersion\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -725,11 +1303,44 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x14missing_shards_found\x18\x06 \x01(\x03R\x12missingShardsFound\x12#\n" +
 	"\rshards_healed\x18\a \x01(\x03R\fshardsHealed\x12$\n" +
 	"\runrecoverable\x18\b \x03(\tR\runrecoverable\x12\x16\n" +
-	"\x06failed\x18\t \x03(\tR\x06failed*m\n" +
+	"\x06failed\x18\t \x03(\tR\x06failed\"\xf6\x04\n" +
+	"\fJournalEntry\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
+	"\tbatch_seq\x18\x02 \x01(\x04R\bbatchSeq\x12\x1d\n" +
+	"\n" +
+	"batch_size\x18\x03 \x01(\rR\tbatchSize\x12.\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12?\n" +
+	"\vversion_put\x18\n" +
+	" \x01(\v2\x1c.wormvault.record.v1.VersionH\x00R\n" +
+	"versionPut\x12R\n" +
+	"\x0eversion_delete\x18\v \x01(\v2).wormvault.record.v1.JournalVersionDeleteH\x00R\rversionDelete\x129\n" +
+	"\tvault_put\x18\f \x01(\v2\x1a.wormvault.record.v1.VaultH\x00R\bvaultPut\x12L\n" +
+	"\fvault_delete\x18\r \x01(\v2'.wormvault.record.v1.JournalVaultDeleteH\x00R\vvaultDelete\x12@\n" +
+	"\bmeta_put\x18\x0e \x01(\v2#.wormvault.record.v1.JournalMetaPutH\x00R\ametaPut\x12F\n" +
+	"\x0eaccess_key_put\x18\x0f \x01(\v2\x1e.wormvault.record.v1.AccessKeyH\x00R\faccessKeyPut\x126\n" +
+	"\x04void\x18\x10 \x01(\v2 .wormvault.record.v1.JournalVoidH\x00R\x04voidB\b\n" +
+	"\x06change\"]\n" +
+	"\x14JournalVersionDelete\x12\x14\n" +
+	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
+	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x03 \x01(\tR\tversionId\"(\n" +
+	"\x12JournalVaultDelete\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\":\n" +
+	"\x0eJournalMetaPut\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\fR\x05value\"E\n" +
+	"\vJournalVoid\x12\x1b\n" +
+	"\tfirst_seq\x18\x01 \x01(\x04R\bfirstSeq\x12\x19\n" +
+	"\blast_seq\x18\x02 \x01(\x04R\alastSeq*m\n" +
 	"\rRetentionMode\x12\x1e\n" +
 	"\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n" +
-	"\x19RETENTION_MODE_COMPLIANCE\x10\x02BCZAgithub.com/wormvault/wormvault/proto/wormvault/record/v1;recordv1b\x06proto3"
+	"\x19RETENTION_MODE_COMPLIANCE\x10\x02*q\n" +
+	"\x0eVaultLockState\x12 \n" +
+	"\x1cVAULT_LOCK_STATE_UNSPECIFIED\x10\x00\x12 \n" +
+	"\x1cVAULT_LOCK_STATE_IN_PROGRESS\x10\x01\x12\x1b\n" +
+	"\x17VAULT_LOCK_STATE_LOCKED\x10\x02BCZAgithub.com/wormvault/wormvault/proto/wormvault/record/v1;recordv1b\x06proto3"
 
 var (
 	file_wormvault_record_v1_record_proto_rawDescOnce sync.Once
@@ -743,39 +1354,58 @@ func file_wormvault_record_v1_record_proto_rawDescGZIP() []byte {
 	return file_wormvault_record_v1_record_proto_rawDescData
 }
 
-var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_wormvault_record_v1_record_proto_goTypes = []any{
 	(RetentionMode)(0),            // 0: wormvault.record.v1.RetentionMode
-	(*Retention)(nil),             // 1: wormvault.record.v1.Retention
-	(*DefaultRetention)(nil),      // 2: wormvault.record.v1.DefaultRetention
-	(*LegalHold)(nil),             // 3: wormvault.record.v1.LegalHold
-	(*Vault)(nil),                 // 4: wormvault.record.v1.Vault
-	(*Version)(nil),               // 5: wormvault.record.v1.Version
-	(*AccessKey)(nil),             // 6: wormvault.record.v1.AccessKey
-	(*FixityReport)(nil),          // 7: wormvault.record.v1.FixityReport
-	nil,                           // 8: wormvault.record.v1.Version.MetadataEntry
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(VaultLockState)(0),           // 1: wormvault.record.v1.VaultLockState
+	(*Retention)(nil),             // 2: wormvault.record.v1.Retention
+	(*DefaultRetention)(nil),      // 3: wormvault.record.v1.DefaultRetention
+	(*LegalHold)(nil),             // 4: wormvault.record.v1.LegalHold
+	(*Vault)(nil),                 // 5: wormvault.record.v1.Vault
+	(*VaultLock)(nil),             // 6: wormvault.record.v1.VaultLock
+	(*Version)(nil),               // 7: wormvault.record.v1.Version
+	(*AccessKey)(nil),             // 8: wormvault.record.v1.AccessKey
+	(*FixityReport)(nil),          // 9: wormvault.record.v1.FixityReport
+	(*JournalEntry)(nil),          // 10: wormvault.record.v1.JournalEntry
+	(*JournalVersionDelete)(nil),  // 11: wormvault.record.v1.JournalVersionDelete
+	(*JournalVaultDelete)(nil),    // 12: wormvault.record.v1.JournalVaultDelete
+	(*JournalMetaPut)(nil),        // 13: wormvault.record.v1.JournalMetaPut
+	(*JournalVoid)(nil),           // 14: wormvault.record.v1.JournalVoid
+	nil,                           // 15: wormvault.record.v1.Version.MetadataEntry
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_wormvault_record_v1_record_proto_depIdxs = []int32{
 	0,  // 0: wormvault.record.v1.Retention.mode:type_name -> wormvault.record.v1.RetentionMode
-	9,  // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	16, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: wormvault.record.v1.DefaultRetention.mode:type_name -> wormvault.record.v1.RetentionMode
-	9,  // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
-	9,  // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
-	2,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
-	8,  // 6: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
-	9,  // 7: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 8: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
-	3,  // 9: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
-	9,  // 10: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
-	9,  // 11: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
-	9,  // 12: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	16, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
+	16, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
+	6,  // 6: wormvault.record.v1.Vault.vault_lock:type_name -> wormvault.record.v1.VaultLock
+	1,  // 7: wormvault.record.v1.VaultLock.state:type_name -> wormvault.record.v1.VaultLockState
+	16, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
+	16, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
+	15, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
+	16, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
+	2,  // 12: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
+	4,  // 13: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
+	16, // 14: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
+	16, // 15: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	16, // 16: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	16, // 17: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
+	7,  // 18: wormvault.record.v1.JournalEntry.version_put:type_name -> wormvault.record.v1.Version
+	11, // 19: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
+	5,  // 20: wormvault.record.v1.JournalEntry.vault_put:type_name -> wormvault.record.v1.Vault
+	12, // 21: wormvault.record.v1.JournalEntry.vault_delete:type_name -> wormvault.record.v1.JournalVaultDelete
+	13, // 22: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
+	8,  // 23: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
+	14, // 24: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
+	25, // [25:25] is the sub-list for method output_type
+	25, // [25:25] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_record_v1_record_proto_init() }
@@ -783,13 +1413,22 @@ func file_wormvault_record_v1_record_proto_init() {
 	if File_wormvault_record_v1_record_proto != nil {
 		return
 	}
+	file_wormvault_record_v1_record_proto_msgTypes[8].OneofWrappers = []any{
+		(*JournalEntry_VersionPut)(nil),
+		(*JournalEntry_VersionDelete)(nil),
+		(*JournalEntry_VaultPut)(nil),
+		(*JournalEntry_VaultDelete)(nil),
+		(*JournalEntry_MetaPut)(nil),
+		(*JournalEntry_AccessKeyPut)(nil),
+		(*JournalEntry_Void)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_record_v1_record_proto_rawDesc), len(file_wormvault_record_v1_record_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   8,
+			NumEnums:      2,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
