@@ -31,8 +31,18 @@ var (
 	ErrRetentionCompliance = fmt.Errorf("%w: COMPLIANCE retention cannot be shortened, removed or bypassed", ErrRetentionActive)
 	ErrRetentionGovernance = fmt.Errorf("%w: GOVERNANCE retention needs bypass_governance_retention and permission to bypass", ErrRetentionActive)
 	ErrLegalHoldActive     = errors.New("wormvault: version is under legal hold")
-	ErrVaultLocked         = errors.New("wormvault: vault lock is in force")
 	ErrPermissionDenied    = errors.New("wormvault: permission denied")
+	// ErrPolicyDenied is a denial by a policy statement; the error names
+	// the statement's sid, never the policy's text.
+	ErrPolicyDenied = fmt.Errorf("%w: denied by policy", ErrPermissionDenied)
+
+	// ErrVaultLocked means the vault's lock policy is LOCKED: it can never
+	// be changed, aborted or replaced, and the vault never deleted.
+	ErrVaultLocked         = fmt.Errorf("%w: vault lock is LOCKED and immutable", ErrFailedPrecondition)
+	ErrVaultLockInProgress = fmt.Errorf("%w: a vault lock is already in progress", ErrFailedPrecondition)
+	ErrLockExpired         = fmt.Errorf("%w: the vault lock expired before it was completed", ErrFailedPrecondition)
+	ErrVaultLockNotFound   = fmt.Errorf("%w: vault has no vault lock", ErrNotFound)
+	ErrNoAccessPolicy      = fmt.Errorf("%w: vault has no access policy", ErrNotFound)
 
 	ErrUnauthenticated   = errors.New("wormvault: unauthenticated")
 	ErrResourceExhausted = errors.New("wormvault: resource exhausted")

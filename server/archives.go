@@ -108,7 +108,7 @@ var chunkPool = sync.Pool{New: func() any { b := make([]byte, downloadChunk); re
 
 func (a *archiveService) DownloadArchive(req *wormvaultv1.DownloadArchiveRequest, stream wormvaultv1.ArchiveService_DownloadArchiveServer) error {
 	ctx := stream.Context()
-	ar, rc, err := a.store.Download(ctx, req.GetVault(), req.GetKey(), req.GetVersionId(), req.GetOffset(), req.GetLength())
+	ar, rc, err := a.store.Download(ctx, callerOf(ctx), req.GetVault(), req.GetKey(), req.GetVersionId(), req.GetOffset(), req.GetLength())
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (a *archiveService) DownloadArchive(req *wormvaultv1.DownloadArchiveRequest
 }
 
 func (a *archiveService) GetArchive(ctx context.Context, req *wormvaultv1.GetArchiveRequest) (*wormvaultv1.GetArchiveResponse, error) {
-	out, err := a.store.GetArchive(ctx, req.GetVault(), req.GetKey(), req.GetVersionId())
+	out, err := a.store.GetArchive(ctx, callerOf(ctx), req.GetVault(), req.GetKey(), req.GetVersionId())
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (a *archiveService) ListArchives(ctx context.Context, req *wormvaultv1.List
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := a.store.ListArchives(ctx, vault.ListQuery{
+	list, next, err := a.store.ListArchives(ctx, callerOf(ctx), vault.ListQuery{
 		Vault: req.GetVault(), Prefix: req.GetPrefix(), AllVersions: req.GetAllVersions(), PageSize: size, PageToken: req.GetPageToken(),
 	})
 	if err != nil {
@@ -182,7 +182,7 @@ func (a *archiveService) SetRetention(ctx context.Context, req *wormvaultv1.SetR
 }
 
 func (a *archiveService) GetRetention(ctx context.Context, req *wormvaultv1.GetRetentionRequest) (*wormvaultv1.GetRetentionResponse, error) {
-	ar, r, err := a.store.GetRetention(ctx, req.GetVault(), req.GetKey(), req.GetVersionId())
+	ar, r, err := a.store.GetRetention(ctx, callerOf(ctx), req.GetVault(), req.GetKey(), req.GetVersionId())
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ func (a *archiveService) SetLegalHold(ctx context.Context, req *wormvaultv1.SetL
 }
 
 func (a *archiveService) GetLegalHold(ctx context.Context, req *wormvaultv1.GetLegalHoldRequest) (*wormvaultv1.GetLegalHoldResponse, error) {
-	ar, err := a.store.GetLegalHold(ctx, req.GetVault(), req.GetKey(), req.GetVersionId())
+	ar, err := a.store.GetLegalHold(ctx, callerOf(ctx), req.GetVault(), req.GetKey(), req.GetVersionId())
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func (a *archiveService) GetLegalHold(ctx context.Context, req *wormvaultv1.GetL
 }
 
 func (a *archiveService) ExplainProtection(ctx context.Context, req *wormvaultv1.ExplainProtectionRequest) (*wormvaultv1.ExplainProtectionResponse, error) {
-	ar, prot, err := a.store.ExplainProtection(ctx, req.GetVault(), req.GetKey(), req.GetVersionId())
+	ar, prot, err := a.store.ExplainProtection(ctx, callerOf(ctx), req.GetVault(), req.GetKey(), req.GetVersionId())
 	if err != nil {
 		return nil, err
 	}

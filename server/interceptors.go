@@ -6,12 +6,14 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -70,6 +72,12 @@ func (s *Server) authenticate(ctx context.Context, fullMethod string) (context.C
 	caller, err := s.store.Authenticate(ctx, strings.TrimSpace(token))
 	if err != nil {
 		return ctx, err
+	}
+	if p, ok := peer.FromContext(ctx); ok {
+		if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+			caller.SourceIP = host
+		}
+		_, caller.SecureTransport = p.AuthInfo.(credentials.TLSInfo)
 	}
 	return context.WithValue(ctx, callerKey, caller), nil
 }

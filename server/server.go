@@ -141,6 +141,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	wormvaultv1.RegisterVaultServiceServer(s.grpc, &vaultService{store: store})
 	wormvaultv1.RegisterArchiveServiceServer(s.grpc, &archiveService{store: store})
 	wormvaultv1.RegisterAdminServiceServer(s.grpc, &adminService{store: store})
+	wormvaultv1.RegisterLockServiceServer(s.grpc, &lockService{store: store})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

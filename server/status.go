@@ -27,7 +27,6 @@ func codeOf(err error) codes.Code {
 		return codes.FailedPrecondition
 	case errors.Is(err, wormvault.ErrRetentionActive),
 		errors.Is(err, wormvault.ErrLegalHoldActive),
-		errors.Is(err, wormvault.ErrVaultLocked),
 		errors.Is(err, wormvault.ErrPermissionDenied):
 		return codes.PermissionDenied
 	case errors.Is(err, wormvault.ErrUnauthenticated):

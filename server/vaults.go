@@ -23,7 +23,7 @@ func (v *vaultService) CreateVault(ctx context.Context, req *wormvaultv1.CreateV
 }
 
 func (v *vaultService) GetVault(ctx context.Context, req *wormvaultv1.GetVaultRequest) (*wormvaultv1.GetVaultResponse, error) {
-	out, err := v.store.GetVault(ctx, req.GetName())
+	out, err := v.store.GetVault(ctx, callerOf(ctx), req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func (v *vaultService) ListVaults(ctx context.Context, req *wormvaultv1.ListVaul
 			return nil, wormvault.InvalidArgument("page_token", "not a token this server issued")
 		}
 	}
-	vaults, more, err := v.store.ListVaults(ctx, after, size)
+	vaults, more, err := v.store.ListVaults(ctx, callerOf(ctx), after, size)
 	if err != nil {
 		return nil, err
 	}
@@ -116,4 +116,26 @@ func pageSize(n int32) (int, error) {
 		return 0, wormvault.InvalidArgument("page_size", "at most %d", maxPageSize)
 	}
 	return int(n), nil
+}
+
+func (v *vaultService) SetVaultAccessPolicy(ctx context.Context, req *wormvaultv1.SetVaultAccessPolicyRequest) (*wormvaultv1.SetVaultAccessPolicyResponse, error) {
+	if err := v.store.SetVaultAccessPolicy(ctx, callerOf(ctx), req.GetVault(), req.GetPolicy()); err != nil {
+		return nil, err
+	}
+	return &wormvaultv1.SetVaultAccessPolicyResponse{}, nil
+}
+
+func (v *vaultService) GetVaultAccessPolicy(ctx context.Context, req *wormvaultv1.GetVaultAccessPolicyRequest) (*wormvaultv1.GetVaultAccessPolicyResponse, error) {
+	doc, err := v.store.GetVaultAccessPolicy(ctx, callerOf(ctx), req.GetVault())
+	if err != nil {
+		return nil, err
+	}
+	return &wormvaultv1.GetVaultAccessPolicyResponse{Policy: doc}, nil
+}
+
+func (v *vaultService) DeleteVaultAccessPolicy(ctx context.Context, req *wormvaultv1.DeleteVaultAccessPolicyRequest) (*wormvaultv1.DeleteVaultAccessPolicyResponse, error) {
+	if err := v.store.DeleteVaultAccessPolicy(ctx, callerOf(ctx), req.GetVault()); err != nil {
+		return nil, err
+	}
+	return &wormvaultv1.DeleteVaultAccessPolicyResponse{}, nil
 }

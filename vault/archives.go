@@ -19,6 +19,7 @@ import (
 	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/catalog"
+	"github.com/wormvault/wormvault/vault/journal"
 )
 
 // Limits on what an upload may carry besides its bytes.
@@ -98,6 +99,9 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		return nil, err
 	}
 	now := s.clock.Now()
+	if _, err := s.authorize(caller, access{action: "UploadArchive", vault: vrec, key: req.Key}, now.Time); err != nil {
+		return nil, err
+	}
 	// The default period is counted in UTC: a day is 24 hours whatever the
 	// server's time zone, as a client computing create_time + days expects.
 	created := now.Time.UTC()
@@ -165,11 +169,11 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 	}
 	// The shards are durable. The catalog commit below makes the version
 	// exist; if it fails, the shards are removed (or swept at next start).
-	err = s.catalog.Update(context.WithoutCancel(ctx), func(tx *catalog.Txn) error {
+	err = s.commit(context.WithoutCancel(ctx), false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		if _, err := tx.Vault(req.Vault); err != nil {
-			return err
+			return nil, err
 		}
-		return tx.PutVersion(rec)
+		return []*journal.Entry{versionPut(now.Time, rec)}, tx.PutVersion(rec)
 	})
 	if err != nil {
 		if derr := s.deleteObject(context.WithoutCancel(ctx), id); derr != nil {
@@ -183,8 +187,8 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 
 // GetArchive returns one version's record. An empty versionID means the
 // latest version; if that is a delete marker it is returned as such.
-func (s *Store) GetArchive(ctx context.Context, vault, key, versionID string) (*Archive, error) {
-	a, err := s.lookup(vault, key, versionID)
+func (s *Store) GetArchive(ctx context.Context, caller Caller, vault, key, versionID string) (*Archive, error) {
+	a, err := s.lookup(caller, "GetArchive", vault, key, versionID)
 	if err != nil {
 		return nil, fmt.Errorf("vault.GetArchive %s/%s: %w", vault, key, err)
 	}
@@ -204,16 +208,26 @@ func validateAddress(vault, key, versionID string) error {
 	return nil
 }
 
-func (s *Store) lookup(vault, key, versionID string) (*Archive, error) {
+// lookup loads a version and authorizes action on it.
+func (s *Store) lookup(caller Caller, action, vault, key, versionID string) (*Archive, error) {
 	if err := validateAddress(vault, key, versionID); err != nil {
 		return nil, err
 	}
 	var a Archive
 	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
-		if _, err := tx.Vault(vault); err != nil {
+		vrec, err := tx.Vault(vault)
+		if err != nil {
 			return err
 		}
 		if a.Record, err = tx.Version(vault, key, versionID); err != nil {
+			// A caller the policies would refuse learns nothing of
+			// what the vault holds.
+			if _, aerr := s.authorize(caller, access{action: action, vault: vrec, key: key}, s.clock.Now().Time); aerr != nil {
+				return aerr
+			}
+			return err
+		}
+		if _, err := s.authorize(caller, access{action: action, vault: vrec, key: key, ver: a.Record}, s.clock.Now().Time); err != nil {
 			return err
 		}
 		a.IsLatest, err = tx.IsLatest(a.Record)
@@ -229,16 +243,16 @@ func (s *Store) lookup(vault, key, versionID string) (*Archive, error) {
 // (length 0 means to the end). Every block is verified against its bitrot
 // hash, and a full read is verified against the version's SHA-256 at EOF: the
 // reader returns the exact bytes or an error wrapping wormvault.ErrDataLoss.
-func (s *Store) Download(ctx context.Context, vault, key, versionID string, off, length int64) (*Archive, io.ReadCloser, error) {
-	a, rc, err := s.download(ctx, vault, key, versionID, off, length)
+func (s *Store) Download(ctx context.Context, caller Caller, vault, key, versionID string, off, length int64) (*Archive, io.ReadCloser, error) {
+	a, rc, err := s.download(ctx, caller, vault, key, versionID, off, length)
 	if err != nil {
 		return nil, nil, fmt.Errorf("vault.Download %s/%s: %w", vault, key, err)
 	}
 	return a, rc, nil
 }
 
-func (s *Store) download(ctx context.Context, vault, key, versionID string, off, length int64) (*Archive, io.ReadCloser, error) {
-	a, err := s.lookup(vault, key, versionID)
+func (s *Store) download(ctx context.Context, caller Caller, vault, key, versionID string, off, length int64) (*Archive, io.ReadCloser, error) {
+	a, err := s.lookup(caller, "DownloadArchive", vault, key, versionID)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -317,7 +331,7 @@ type ListQuery struct {
 
 // ListArchives lists keys in byte order, versions newest first, and returns
 // the token of the next page ("" at the end).
-func (s *Store) ListArchives(ctx context.Context, q ListQuery) ([]*Archive, string, error) {
+func (s *Store) ListArchives(ctx context.Context, caller Caller, q ListQuery) ([]*Archive, string, error) {
 	if err := wormvault.ValidateVaultName("vault", q.Vault); err != nil {
 		return nil, "", err
 	}
@@ -337,7 +351,11 @@ func (s *Store) ListArchives(ctx context.Context, q ListQuery) ([]*Archive, stri
 		next   []byte
 	)
 	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
-		if _, err := tx.Vault(q.Vault); err != nil {
+		vrec, err := tx.Vault(q.Vault)
+		if err != nil {
+			return err
+		}
+		if _, err := s.authorize(caller, access{action: "ListArchives", vault: vrec}, s.clock.Now().Time); err != nil {
 			return err
 		}
 		listed, next, err = tx.List(catalog.ListQuery{Vault: q.Vault, Prefix: q.Prefix, AllVersions: q.AllVersions, Limit: q.PageSize, After: after})
@@ -382,23 +400,33 @@ func (s *Store) deleteArchive(ctx context.Context, caller Caller, vault, key, ve
 		return s.addDeleteMarker(ctx, caller, vault, key)
 	}
 	var removed *recordv1.Version
-	err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
-		if _, err := tx.Vault(vault); err != nil {
-			return err
+	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		vrec, err := tx.Vault(vault)
+		if err != nil {
+			return nil, err
 		}
 		rec, err := tx.Version(vault, key, versionID)
 		if err != nil {
-			return err
+			// As in lookup: a caller the policies refuse learns nothing
+			// of what the vault holds.
+			if _, aerr := s.authorize(caller, access{action: "DeleteArchive", vault: vrec, key: key}, s.clock.Now().Time); aerr != nil {
+				return nil, aerr
+			}
+			return nil, err
 		}
 		now, err := s.clock.Decide()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if err := lock.CheckDelete(now, lockVersion(rec), lock.Bypass{Requested: bypass, Allowed: caller.MayBypassGovernance}); err != nil {
-			return err
+		if _, err := s.authorize(caller, access{action: "DeleteArchive", vault: vrec, key: key, ver: rec}, now.Time); err != nil {
+			return nil, err
+		}
+		allowed := bypass && s.mayBypassGovernance(caller, vrec, rec, now.Time)
+		if err := lock.CheckDelete(now, lockVersion(rec), lock.Bypass{Requested: bypass, Allowed: allowed}); err != nil {
+			return nil, err
 		}
 		removed = rec
-		return tx.DeleteVersion(rec)
+		return []*journal.Entry{versionDelete(now.Time, rec)}, tx.DeleteVersion(rec)
 	})
 	if err != nil {
 		return nil, err
@@ -425,11 +453,22 @@ func (s *Store) addDeleteMarker(ctx context.Context, caller Caller, vault, key s
 		DeleteMarker: true,
 		CreateTime:   timestamppb.New(s.clock.Now().Time),
 	}
-	err = s.catalog.Update(ctx, func(tx *catalog.Txn) error {
-		if _, err := tx.Vault(vault); err != nil {
-			return err
+	err = s.commit(ctx, false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		vrec, err := tx.Vault(vault)
+		if err != nil {
+			return nil, err
 		}
-		return tx.PutVersion(rec)
+		// A policy condition sees the version the marker hides (the
+		// latest), so "deny deletes of archives younger than a year" lets a
+		// marker hide an old archive and refuses it on a young one.
+		var hidden *recordv1.Version
+		if latest, err := tx.Version(vault, key, ""); err == nil && !latest.GetDeleteMarker() {
+			hidden = latest
+		}
+		if _, err := s.authorize(caller, access{action: "DeleteArchive", vault: vrec, key: key, ver: hidden}, s.clock.Now().Time); err != nil {
+			return nil, err
+		}
+		return []*journal.Entry{versionPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutVersion(rec)
 	})
 	if err != nil {
 		return nil, err

@@ -9,9 +9,12 @@ type Caller struct {
 	// Root is true for the root principal. Root may raise a vault's
 	// max_retention; root never escapes COMPLIANCE retention or a legal hold.
 	Root bool
-	// MayBypassGovernance is true when policy allows the caller
-	// wormvault:BypassGovernanceRetention.
-	MayBypassGovernance bool
+	// The facts about how the request arrived, for policy conditions.
+	SecureTransport bool
+	MFAPresent      bool
+	Encryption      string
+	AccessPoint     string
+	SourceIP        string
 }
 
 // RootPrincipal is the name of the principal created on first start.

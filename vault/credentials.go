@@ -20,6 +20,7 @@ import (
 	"github.com/wormvault/wormvault"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/catalog"
+	"github.com/wormvault/wormvault/vault/journal"
 )
 
 // Secret is an access key secret. It redacts itself in logs and fmt output.
@@ -84,7 +85,9 @@ func (s *Store) EnsureRootKey(ctx context.Context, path string) (string, error) 
 	if err := writeFileDurable(path, []byte(content), 0o600); err != nil {
 		return "", fmt.Errorf("vault: write root credentials: %w", err)
 	}
-	if err := s.catalog.Update(ctx, func(tx *catalog.Txn) error { return tx.PutAccessKey(rec) }); err != nil {
+	if err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		return []*journal.Entry{accessKeyPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutAccessKey(rec)
+	}); err != nil {
 		return "", err
 	}
 	return token, nil
@@ -117,7 +120,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Caller, error) 
 		return Caller{}, fmt.Errorf("%w: unknown access key or wrong secret", wormvault.ErrUnauthenticated)
 	}
 	p := rec.GetPrincipal()
-	return Caller{Principal: p, Root: p == RootPrincipal, MayBypassGovernance: p == RootPrincipal}, nil
+	return Caller{Principal: p, Root: p == RootPrincipal}, nil
 }
 
 // writeFileDurable writes a new file atomically: temp, fsync, rename, fsync

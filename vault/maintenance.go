@@ -60,7 +60,7 @@ type HealProgress struct {
 // is empty), calling progress after each one.
 func (s *Store) HealAll(ctx context.Context, vault string, progress func(HealProgress)) (HealProgress, error) {
 	if vault != "" {
-		if _, err := s.GetVault(ctx, vault); err != nil {
+		if _, err := s.GetVault(ctx, Caller{Principal: RootPrincipal, Root: true}, vault); err != nil {
 			return HealProgress{}, err
 		}
 	}

@@ -2,39 +2,49 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/wormvault/wormvault"
 	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/catalog"
+	"github.com/wormvault/wormvault/vault/journal"
 )
 
 // mutateVersion runs change on one version inside a catalog transaction and
 // stores what it returns. An empty versionID means the latest version.
-func (s *Store) mutateVersion(ctx context.Context, vault, key, versionID string, change func(rec *recordv1.Version, vrec *recordv1.Vault) error) (*Archive, error) {
+func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault, key, versionID string, change func(rec *recordv1.Version, vrec *recordv1.Vault) error) (*Archive, error) {
 	if err := validateAddress(vault, key, versionID); err != nil {
 		return nil, err
 	}
 	var a Archive
-	err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		vrec, err := tx.Vault(vault)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rec, err := tx.Version(vault, key, versionID)
 		if err != nil {
-			return err
+			// As in lookup: a caller the policies refuse learns nothing
+			// of what the vault holds.
+			if _, aerr := s.authorize(caller, access{action: action, vault: vrec, key: key}, s.clock.Now().Time); aerr != nil {
+				return nil, aerr
+			}
+			return nil, err
+		}
+		if _, err := s.authorize(caller, access{action: action, vault: vrec, key: key, ver: rec}, s.clock.Now().Time); err != nil {
+			return nil, err
 		}
 		if err := change(rec, vrec); err != nil {
-			return err
+			return nil, err
 		}
 		if err := tx.PutVersion(rec); err != nil {
-			return err
+			return nil, err
 		}
 		a.Record = rec
 		a.IsLatest, err = tx.IsLatest(rec)
-		return err
+		return []*journal.Entry{versionPut(s.clock.Now().Time, rec)}, err
 	})
 	if err != nil {
 		return nil, err
@@ -46,12 +56,12 @@ func (s *Store) mutateVersion(ctx context.Context, vault, key, versionID string,
 // retention, as the lock rules allow.
 func (s *Store) SetRetention(ctx context.Context, caller Caller, vault, key, versionID string, r wormvault.Retention, bypass bool) (*Archive, error) {
 	r.FromDefault = false
-	a, err := s.mutateVersion(ctx, vault, key, versionID, func(rec *recordv1.Version, vrec *recordv1.Vault) error {
+	a, err := s.mutateVersion(ctx, caller, "SetRetention", vault, key, versionID, func(rec *recordv1.Version, vrec *recordv1.Vault) error {
 		now, err := s.clock.Decide()
 		if err != nil {
 			return err
 		}
-		b := lock.Bypass{Requested: bypass, Allowed: caller.MayBypassGovernance}
+		b := lock.Bypass{Requested: bypass, Allowed: bypass && s.mayBypassGovernance(caller, vrec, rec, now.Time)}
 		if err := lock.CheckSetRetention(now, lockVersion(rec), r, b, maxRetention(vrec)); err != nil {
 			return err
 		}
@@ -66,8 +76,8 @@ func (s *Store) SetRetention(ctx context.Context, caller Caller, vault, key, ver
 
 // GetRetention returns a version's retention, or an error wrapping
 // wormvault.ErrNoRetention.
-func (s *Store) GetRetention(ctx context.Context, vault, key, versionID string) (*Archive, wormvault.Retention, error) {
-	a, err := s.lookup(vault, key, versionID)
+func (s *Store) GetRetention(ctx context.Context, caller Caller, vault, key, versionID string) (*Archive, wormvault.Retention, error) {
+	a, err := s.lookup(caller, "GetRetention", vault, key, versionID)
 	if err != nil {
 		return nil, wormvault.Retention{}, fmt.Errorf("vault.GetRetention %s/%s: %w", vault, key, err)
 	}
@@ -83,7 +93,7 @@ func (s *Store) SetLegalHold(ctx context.Context, caller Caller, vault, key, ver
 	if len(reason) > 1024 {
 		return nil, wormvault.InvalidArgument("reason", "at most 1024 bytes")
 	}
-	a, err := s.mutateVersion(ctx, vault, key, versionID, func(rec *recordv1.Version, _ *recordv1.Vault) error {
+	a, err := s.mutateVersion(ctx, caller, "SetLegalHold", vault, key, versionID, func(rec *recordv1.Version, _ *recordv1.Vault) error {
 		v := lockVersion(rec)
 		if err := lock.CheckSetLegalHold(v, holdID); err != nil {
 			return err
@@ -108,8 +118,8 @@ func (s *Store) SetLegalHold(ctx context.Context, caller Caller, vault, key, ver
 }
 
 // GetLegalHold returns the version with its holds.
-func (s *Store) GetLegalHold(ctx context.Context, vault, key, versionID string) (*Archive, error) {
-	a, err := s.lookup(vault, key, versionID)
+func (s *Store) GetLegalHold(ctx context.Context, caller Caller, vault, key, versionID string) (*Archive, error) {
+	a, err := s.lookup(caller, "GetLegalHold", vault, key, versionID)
 	if err != nil {
 		return nil, fmt.Errorf("vault.GetLegalHold %s/%s: %w", vault, key, err)
 	}
@@ -120,12 +130,29 @@ func (s *Store) GetLegalHold(ctx context.Context, vault, key, versionID string) 
 }
 
 // ExplainProtection lists what stops a permanent delete of a version now.
-func (s *Store) ExplainProtection(ctx context.Context, vault, key, versionID string) (*Archive, []lock.Protection, error) {
-	a, err := s.lookup(vault, key, versionID)
+func (s *Store) ExplainProtection(ctx context.Context, caller Caller, vault, key, versionID string) (*Archive, []lock.Protection, error) {
+	a, err := s.lookup(caller, "ExplainProtection", vault, key, versionID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("vault.ExplainProtection %s/%s: %w", vault, key, err)
 	}
-	return a, lock.Explain(s.clock.Now(), lockVersion(a.Record)), nil
+	now := s.clock.Now()
+	prot := lock.Explain(now, lockVersion(a.Record))
+	// Would a policy statement deny this caller the permanent delete?
+	var vrec *recordv1.Vault
+	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+		vrec, err = tx.Vault(vault)
+		return err
+	}); err != nil {
+		return nil, nil, err
+	}
+	if sid, err := s.authorize(caller, access{action: "DeleteArchive", vault: vrec, key: key, ver: a.Record}, now.Time); errors.Is(err, wormvault.ErrPolicyDenied) {
+		kind := "access policy"
+		if vaultLockOf(vrec).Enforced(now.Time) {
+			kind = "vault lock or access policy"
+		}
+		prot = append(prot, lock.Protection{Kind: lock.ProtectedByPolicy, Sid: sid, Reason: fmt.Sprintf("statement %q of the %s denies wormvault:DeleteArchive", sid, kind)})
+	}
+	return a, prot, nil
 }
 
 // Clock returns the trusted clock, for status and acknowledgement.

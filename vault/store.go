@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"github.com/wormvault/wormvault/erasure"
 	"github.com/wormvault/wormvault/lock"
 	"github.com/wormvault/wormvault/vault/catalog"
+	"github.com/wormvault/wormvault/vault/journal"
 )
 
 // Store is an open vault store: the catalog plus the erasure-coded drives.
@@ -30,6 +32,14 @@ type Store struct {
 
 	healQueue chan string
 	objLocks  *objectLocks
+	policies  policyCache
+
+	// journal replicates every catalog change on the drives (journaling.go);
+	// mutations orders the changes that are decided against earlier ones.
+	journal   *journal.Journal
+	mutations sync.RWMutex
+	// lastRebuild is the report of the rebuild this Open ran, if any.
+	lastRebuild *RebuildReport
 }
 
 // markerInitialized is set in a fresh catalog once it has been created;
@@ -67,42 +77,66 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("vault: erasure set: %w", err)
 	}
+	jdirs := make([]string, len(cfg.drivePaths()))
+	for i, p := range cfg.drivePaths() {
+		jdirs[i] = filepath.Join(p, "journal")
+	}
+	jnl, err := journal.Open(jdirs, cfg.ParityShards+1)
+	if err != nil {
+		return nil, fmt.Errorf("vault: journal: %w", err)
+	}
+	s.journal = jnl
 	cat, err := catalog.Open(catalog.Options{Dir: filepath.Join(cfg.DataDir, "meta"), Logger: log})
 	if err != nil {
+		jnl.Close()
+		return nil, fmt.Errorf("%w (if meta/ is corrupt, `wormvault admin rebuild-catalog` rebuilds it from the drives)", err)
+	}
+	s.catalog, s.set = cat, set
+	fail := func(err error) (*Store, error) {
+		cat.Close()
+		jnl.Close()
 		return nil, err
 	}
+	if err := s.set.CleanTemp(ctx); err != nil {
+		return fail(fmt.Errorf("vault: clean temp: %w", err))
+	}
+	if err := s.ensureCatalog(ctx); err != nil {
+		return fail(err)
+	}
+	// The clock starts after a rebuild, which restores its high-water mark.
 	clock, err := lock.NewClock(lock.ClockConfig{Store: clockMark{cat}, Wall: cfg.Wall, Elapsed: cfg.Elapsed, Skew: cfg.MaxClockSkew})
 	if err != nil {
-		cat.Close()
-		return nil, err
+		return fail(err)
 	}
 	if st := clock.Status(); st.State != lock.ClockTrusted {
 		log.Warn("the clock is not trusted: deletions and retention changes that depend on an expiry are refused until root acknowledges it", "reason", st.Reason)
 	}
-	s.catalog, s.set, s.clock = cat, set, clock
-	if err := s.startupSweep(ctx); err != nil {
-		cat.Close()
-		return nil, err
+	s.clock = clock
+	removed, err := s.SweepOrphans(ctx, 0)
+	if err != nil {
+		return fail(err)
+	}
+	if removed > 0 {
+		log.Info("removed orphan shards of uncommitted uploads", "objects", removed)
 	}
 	return s, nil
 }
 
-// Close closes the catalog. In-flight calls must have finished.
-func (s *Store) Close() error { return s.catalog.Close() }
+// Close closes the catalog and the journal. In-flight calls must have
+// finished.
+func (s *Store) Close() error {
+	return errors.Join(s.catalog.Close(), s.journal.Close())
+}
 
 // Catalog exposes the catalog to the packages layered beside vault (audit,
 // identity) that keep their own tables in it.
 func (s *Store) Catalog() *catalog.Catalog { return s.catalog }
 
-// startupSweep removes temp files of interrupted writes and shards that no
-// catalog record owns. Nothing can be in flight yet, so there is no grace
-// period. If the catalog was created just now while the drives hold
-// objects, the catalog was lost rather than the objects orphaned: nothing is
-// removed.
-func (s *Store) startupSweep(ctx context.Context) error {
-	if err := s.set.CleanTemp(ctx); err != nil {
-		return fmt.Errorf("vault: clean temp: %w", err)
-	}
+// ensureCatalog makes sure the catalog describes the drives. A catalog
+// created just now (meta/ was missing) over drives that hold a journal or
+// shards means the catalog was lost, not that the drives are orphans: it is
+// rebuilt from the journal before anything else happens.
+func (s *Store) ensureCatalog(ctx context.Context) error {
 	var initialized []byte
 	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
 		initialized, err = tx.Meta(markerInitialized)
@@ -110,24 +144,25 @@ func (s *Store) startupSweep(ctx context.Context) error {
 	}); err != nil {
 		return err
 	}
-	if initialized == nil {
-		var found int
-		if err := s.set.Walk(ctx, func(string, time.Time) error { found++; return nil }); err != nil {
-			return fmt.Errorf("vault: scan drives: %w", err)
-		}
-		if found > 0 {
-			s.log.Error("catalog is new but the drives hold archives: not sweeping; the catalog must be rebuilt from the drives", "objects", found)
-			return nil
-		}
-		return s.catalog.Update(ctx, func(tx *catalog.Txn) error {
-			return tx.PutMeta(markerInitialized, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
-		})
+	if initialized != nil {
+		return nil
 	}
-	removed, err := s.SweepOrphans(ctx, 0)
-	if removed > 0 {
-		s.log.Info("removed orphan shards of uncommitted uploads", "objects", removed)
+	var found int
+	if err := s.set.Walk(ctx, func(string, time.Time) error { found++; return nil }); err != nil {
+		return fmt.Errorf("vault: scan drives: %w", err)
 	}
-	return err
+	if found > 0 || s.journal.LastSeq() > 0 {
+		s.log.Warn("the catalog is new but the drives hold data: rebuilding it from the drives' journal", "objects", found, "journal_entries", s.journal.LastSeq())
+		rep, err := s.rebuild(ctx)
+		if err != nil {
+			return fmt.Errorf("vault: rebuild catalog: %w", err)
+		}
+		s.lastRebuild = &rep
+		s.log.Warn("catalog rebuilt", "report", rep.String())
+	}
+	return s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+		return tx.PutMeta(markerInitialized, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
+	})
 }
 
 // SweepOrphans removes objects on the drives that no catalog record owns

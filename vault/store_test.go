@@ -24,7 +24,7 @@ func openStore(t *testing.T, dir string) *Store {
 	return s
 }
 
-var root = Caller{Principal: RootPrincipal, Root: true, MayBypassGovernance: true}
+var root = Caller{Principal: RootPrincipal, Root: true}
 
 func objects(t *testing.T, s *Store) []string {
 	t.Helper()
@@ -74,7 +74,7 @@ func TestStartupSweepRemovesOrphans(t *testing.T) {
 	if len(ids) != 1 || ids[0] != kept.Record.GetObjectId() {
 		t.Fatalf("after the startup sweep the drives hold %v, want only %s (orphan %s removed)", ids, kept.Record.GetObjectId(), orphan)
 	}
-	_, rc, err := s.Download(ctx, "sweep", "kept", "", 0, 0)
+	_, rc, err := s.Download(ctx, root, "sweep", "kept", "", 0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func TestUploadChecksumMismatchStoresNothing(t *testing.T) {
 	if ids := objects(t, s); len(ids) != 0 {
 		t.Fatalf("a refused upload left objects %v", ids)
 	}
-	if _, err := s.GetArchive(ctx, "sums", "k", ""); !errors.Is(err, wormvault.ErrArchiveNotFound) {
+	if _, err := s.GetArchive(ctx, root, "sums", "k", ""); !errors.Is(err, wormvault.ErrArchiveNotFound) {
 		t.Fatalf("refused upload visible: %v", err)
 	}
 }

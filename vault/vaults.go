@@ -10,6 +10,7 @@ import (
 	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/catalog"
+	"github.com/wormvault/wormvault/vault/journal"
 )
 
 // VaultSettings are the mutable settings of a vault.
@@ -37,21 +38,24 @@ func (s *Store) CreateVault(ctx context.Context, caller Caller, name string, def
 	if err := lock.CheckDefaultRetentionFits("default_retention", def, wormvault.MaxRetentionPeriod); err != nil {
 		return nil, err
 	}
+	if _, err := s.authorize(caller, access{action: "CreateVault"}, s.clock.Now().Time); err != nil {
+		return nil, fmt.Errorf("vault.CreateVault %s: %w", name, err)
+	}
 	rec := &recordv1.Vault{
 		Name:              name,
 		CreateTime:        timestamppb.New(s.clock.Now().Time),
 		DefaultRetention:  defaultToRecord(def),
 		MaxRetentionNanos: int64(wormvault.MaxRetentionPeriod),
 	}
-	err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		exists, err := tx.VaultExists(name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if exists {
-			return fmt.Errorf("%w: %q", wormvault.ErrVaultExists, name)
+			return nil, fmt.Errorf("%w: %q", wormvault.ErrVaultExists, name)
 		}
-		return tx.PutVault(rec)
+		return []*journal.Entry{vaultPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutVault(rec)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.CreateVault %s: %w", name, err)
@@ -60,24 +64,23 @@ func (s *Store) CreateVault(ctx context.Context, caller Caller, name string, def
 }
 
 // GetVault returns one vault.
-func (s *Store) GetVault(ctx context.Context, name string) (*Vault, error) {
+func (s *Store) GetVault(ctx context.Context, caller Caller, name string) (*Vault, error) {
 	if err := wormvault.ValidateVaultName("name", name); err != nil {
 		return nil, err
 	}
-	var rec *recordv1.Vault
-	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
-		rec, err = tx.Vault(name)
-		return err
-	})
+	rec, err := s.readVault(caller, name, "GetVault")
 	if err != nil {
-		return nil, fmt.Errorf("vault.GetVault %s: %w", name, err)
+		return nil, err
 	}
 	return vaultFromRecord(rec), nil
 }
 
 // ListVaults returns up to limit vaults named after `after`, in name order,
 // and whether more follow.
-func (s *Store) ListVaults(ctx context.Context, after string, limit int) ([]*Vault, bool, error) {
+func (s *Store) ListVaults(ctx context.Context, caller Caller, after string, limit int) ([]*Vault, bool, error) {
+	if _, err := s.authorize(caller, access{action: "ListVaults"}, s.clock.Now().Time); err != nil {
+		return nil, false, fmt.Errorf("vault.ListVaults: %w", err)
+	}
 	var recs []*recordv1.Vault
 	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
 		recs, err = tx.Vaults(after, limit+1)
@@ -119,14 +122,18 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 		}
 	}
 	var rec *recordv1.Vault
-	err := s.catalog.Update(ctx, func(tx *catalog.Txn) (err error) {
+	err := s.commit(ctx, true, func(tx *catalog.Txn) (_ []*journal.Entry, err error) {
 		rec, err = tx.Vault(name)
 		if err != nil {
-			return err
+			return nil, err
+		}
+		now := s.clock.Now().Time
+		if _, err := s.authorize(caller, access{action: "UpdateVault", vault: rec}, now); err != nil {
+			return nil, err
 		}
 		if u.MaxRetention != nil {
 			if err := lock.CheckMaxRetentionChange(time.Duration(rec.GetMaxRetentionNanos()), *u.MaxRetention, caller.Root); err != nil {
-				return err
+				return nil, err
 			}
 			rec.MaxRetentionNanos = int64(*u.MaxRetention)
 		}
@@ -135,9 +142,9 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 		}
 		def := defaultFromRecord(rec.GetDefaultRetention())
 		if err := lock.CheckDefaultRetentionFits("vault.default_retention", def, time.Duration(rec.GetMaxRetentionNanos())); err != nil {
-			return err
+			return nil, err
 		}
-		return tx.PutVault(rec)
+		return []*journal.Entry{vaultPut(now, rec)}, tx.PutVault(rec)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.UpdateVault %s: %w", name, err)
@@ -151,18 +158,26 @@ func (s *Store) DeleteVault(ctx context.Context, caller Caller, name string) err
 	if err := wormvault.ValidateVaultName("name", name); err != nil {
 		return err
 	}
-	err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
-		if _, err := tx.Vault(name); err != nil {
-			return err
+	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		rec, err := tx.Vault(name)
+		if err != nil {
+			return nil, err
+		}
+		now := s.clock.Now().Time
+		if _, err := s.authorize(caller, access{action: "DeleteVault", vault: rec}, now); err != nil {
+			return nil, err
+		}
+		if err := lock.CheckDeleteVault(now, vaultLockOf(rec)); err != nil {
+			return nil, err
 		}
 		has, err := tx.HasVersions(name)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if has {
-			return fmt.Errorf("%w: %q", wormvault.ErrVaultNotEmpty, name)
+			return nil, fmt.Errorf("%w: %q", wormvault.ErrVaultNotEmpty, name)
 		}
-		return tx.DeleteVault(name)
+		return []*journal.Entry{vaultDelete(now, name)}, tx.DeleteVault(name)
 	})
 	if err != nil {
 		return fmt.Errorf("vault.DeleteVault %s: %w", name, err)

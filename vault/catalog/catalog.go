@@ -85,6 +85,22 @@ func (c *Catalog) Update(ctx context.Context, fn func(*Txn) error) error {
 	}
 }
 
+// ErrConflict means a transaction lost an optimistic-concurrency race: it
+// did not commit, and may be tried again.
+var ErrConflict = errors.New("catalog: transaction conflict")
+
+// Attempt runs fn in a read-write transaction and tries to commit it once.
+// A lost race returns an error wrapping ErrConflict. Callers that must know
+// whether a commit happened (to void a journal entry) use Attempt; others
+// use Update.
+func (c *Catalog) Attempt(fn func(*Txn) error) error {
+	err := c.db.Update(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+	if errors.Is(err, badger.ErrConflict) {
+		return fmt.Errorf("%w: %w", ErrConflict, err)
+	}
+	return err
+}
+
 // View runs fn in a read-only snapshot.
 func (c *Catalog) View(fn func(*Txn) error) error {
 	return c.db.View(func(t *badger.Txn) error { return fn(&Txn{t: t}) })

@@ -489,6 +489,263 @@ func (*DeleteVaultResponse) Descriptor() ([]byte, []int) {
 	return file_wormvault_v1_vault_proto_rawDescGZIP(), []int{9}
 }
 
+type SetVaultAccessPolicyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Vault string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
+	// The policy document, JSON (see README: policies).
+	Policy        string `protobuf:"bytes,2,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetVaultAccessPolicyRequest) Reset() {
+	*x = SetVaultAccessPolicyRequest{}
+	mi := &file_wormvault_v1_vault_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVaultAccessPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVaultAccessPolicyRequest) ProtoMessage() {}
+
+func (x *SetVaultAccessPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_vault_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVaultAccessPolicyRequest.ProtoReflect.Descriptor instead.
+func (*SetVaultAccessPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_vault_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *SetVaultAccessPolicyRequest) GetVault() string {
+	if x != nil {
+		return x.Vault
+	}
+	return ""
+}
+
+func (x *SetVaultAccessPolicyRequest) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+type SetVaultAccessPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetVaultAccessPolicyResponse) Reset() {
+	*x = SetVaultAccessPolicyResponse{}
+	mi := &file_wormvault_v1_vault_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetVaultAccessPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetVaultAccessPolicyResponse) ProtoMessage() {}
+
+func (x *SetVaultAccessPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_vault_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetVaultAccessPolicyResponse.ProtoReflect.Descriptor instead.
+func (*SetVaultAccessPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_vault_proto_rawDescGZIP(), []int{11}
+}
+
+type GetVaultAccessPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vault         string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVaultAccessPolicyRequest) Reset() {
+	*x = GetVaultAccessPolicyRequest{}
+	mi := &file_wormvault_v1_vault_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVaultAccessPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVaultAccessPolicyRequest) ProtoMessage() {}
+
+func (x *GetVaultAccessPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_vault_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVaultAccessPolicyRequest.ProtoReflect.Descriptor instead.
+func (*GetVaultAccessPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_vault_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetVaultAccessPolicyRequest) GetVault() string {
+	if x != nil {
+		return x.Vault
+	}
+	return ""
+}
+
+type GetVaultAccessPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Policy        string                 `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVaultAccessPolicyResponse) Reset() {
+	*x = GetVaultAccessPolicyResponse{}
+	mi := &file_wormvault_v1_vault_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVaultAccessPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVaultAccessPolicyResponse) ProtoMessage() {}
+
+func (x *GetVaultAccessPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_vault_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVaultAccessPolicyResponse.ProtoReflect.Descriptor instead.
+func (*GetVaultAccessPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_vault_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetVaultAccessPolicyResponse) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+type DeleteVaultAccessPolicyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Vault         string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteVaultAccessPolicyRequest) Reset() {
+	*x = DeleteVaultAccessPolicyRequest{}
+	mi := &file_wormvault_v1_vault_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteVaultAccessPolicyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteVaultAccessPolicyRequest) ProtoMessage() {}
+
+func (x *DeleteVaultAccessPolicyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_vault_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteVaultAccessPolicyRequest.ProtoReflect.Descriptor instead.
+func (*DeleteVaultAccessPolicyRequest) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_vault_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *DeleteVaultAccessPolicyRequest) GetVault() string {
+	if x != nil {
+		return x.Vault
+	}
+	return ""
+}
+
+type DeleteVaultAccessPolicyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteVaultAccessPolicyResponse) Reset() {
+	*x = DeleteVaultAccessPolicyResponse{}
+	mi := &file_wormvault_v1_vault_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteVaultAccessPolicyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteVaultAccessPolicyResponse) ProtoMessage() {}
+
+func (x *DeleteVaultAccessPolicyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_vault_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteVaultAccessPolicyResponse.ProtoReflect.Descriptor instead.
+func (*DeleteVaultAccessPolicyResponse) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_vault_proto_rawDescGZIP(), []int{15}
+}
+
 var File_wormvault_v1_vault_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_vault_proto_rawDesc = "" +
@@ -518,14 +775,28 @@ const file_wormvault_v1_vault_proto_rawDesc = "" +
 	"\x05vault\x18\x01 \x01(\v2\x13.wormvault.v1.VaultR\x05vault\"(\n" +
 	"\x12DeleteVaultRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x15\n" +
-	"\x13DeleteVaultResponse2\xa6\x03\n" +
+	"\x13DeleteVaultResponse\"K\n" +
+	"\x1bSetVaultAccessPolicyRequest\x12\x14\n" +
+	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x16\n" +
+	"\x06policy\x18\x02 \x01(\tR\x06policy\"\x1e\n" +
+	"\x1cSetVaultAccessPolicyResponse\"3\n" +
+	"\x1bGetVaultAccessPolicyRequest\x12\x14\n" +
+	"\x05vault\x18\x01 \x01(\tR\x05vault\"6\n" +
+	"\x1cGetVaultAccessPolicyResponse\x12\x16\n" +
+	"\x06policy\x18\x01 \x01(\tR\x06policy\"6\n" +
+	"\x1eDeleteVaultAccessPolicyRequest\x12\x14\n" +
+	"\x05vault\x18\x01 \x01(\tR\x05vault\"!\n" +
+	"\x1fDeleteVaultAccessPolicyResponse2\xfc\x05\n" +
 	"\fVaultService\x12R\n" +
 	"\vCreateVault\x12 .wormvault.v1.CreateVaultRequest\x1a!.wormvault.v1.CreateVaultResponse\x12I\n" +
 	"\bGetVault\x12\x1d.wormvault.v1.GetVaultRequest\x1a\x1e.wormvault.v1.GetVaultResponse\x12O\n" +
 	"\n" +
 	"ListVaults\x12\x1f.wormvault.v1.ListVaultsRequest\x1a .wormvault.v1.ListVaultsResponse\x12R\n" +
 	"\vUpdateVault\x12 .wormvault.v1.UpdateVaultRequest\x1a!.wormvault.v1.UpdateVaultResponse\x12R\n" +
-	"\vDeleteVault\x12 .wormvault.v1.DeleteVaultRequest\x1a!.wormvault.v1.DeleteVaultResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
+	"\vDeleteVault\x12 .wormvault.v1.DeleteVaultRequest\x1a!.wormvault.v1.DeleteVaultResponse\x12m\n" +
+	"\x14SetVaultAccessPolicy\x12).wormvault.v1.SetVaultAccessPolicyRequest\x1a*.wormvault.v1.SetVaultAccessPolicyResponse\x12m\n" +
+	"\x14GetVaultAccessPolicy\x12).wormvault.v1.GetVaultAccessPolicyRequest\x1a*.wormvault.v1.GetVaultAccessPolicyResponse\x12v\n" +
+	"\x17DeleteVaultAccessPolicy\x12,.wormvault.v1.DeleteVaultAccessPolicyRequest\x1a-.wormvault.v1.DeleteVaultAccessPolicyResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
 
 var (
 	file_wormvault_v1_vault_proto_rawDescOnce sync.Once
@@ -539,42 +810,54 @@ func file_wormvault_v1_vault_proto_rawDescGZIP() []byte {
 	return file_wormvault_v1_vault_proto_rawDescData
 }
 
-var file_wormvault_v1_vault_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_wormvault_v1_vault_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_wormvault_v1_vault_proto_goTypes = []any{
-	(*CreateVaultRequest)(nil),    // 0: wormvault.v1.CreateVaultRequest
-	(*CreateVaultResponse)(nil),   // 1: wormvault.v1.CreateVaultResponse
-	(*GetVaultRequest)(nil),       // 2: wormvault.v1.GetVaultRequest
-	(*GetVaultResponse)(nil),      // 3: wormvault.v1.GetVaultResponse
-	(*ListVaultsRequest)(nil),     // 4: wormvault.v1.ListVaultsRequest
-	(*ListVaultsResponse)(nil),    // 5: wormvault.v1.ListVaultsResponse
-	(*UpdateVaultRequest)(nil),    // 6: wormvault.v1.UpdateVaultRequest
-	(*UpdateVaultResponse)(nil),   // 7: wormvault.v1.UpdateVaultResponse
-	(*DeleteVaultRequest)(nil),    // 8: wormvault.v1.DeleteVaultRequest
-	(*DeleteVaultResponse)(nil),   // 9: wormvault.v1.DeleteVaultResponse
-	(*DefaultRetention)(nil),      // 10: wormvault.v1.DefaultRetention
-	(*Vault)(nil),                 // 11: wormvault.v1.Vault
-	(*fieldmaskpb.FieldMask)(nil), // 12: google.protobuf.FieldMask
+	(*CreateVaultRequest)(nil),              // 0: wormvault.v1.CreateVaultRequest
+	(*CreateVaultResponse)(nil),             // 1: wormvault.v1.CreateVaultResponse
+	(*GetVaultRequest)(nil),                 // 2: wormvault.v1.GetVaultRequest
+	(*GetVaultResponse)(nil),                // 3: wormvault.v1.GetVaultResponse
+	(*ListVaultsRequest)(nil),               // 4: wormvault.v1.ListVaultsRequest
+	(*ListVaultsResponse)(nil),              // 5: wormvault.v1.ListVaultsResponse
+	(*UpdateVaultRequest)(nil),              // 6: wormvault.v1.UpdateVaultRequest
+	(*UpdateVaultResponse)(nil),             // 7: wormvault.v1.UpdateVaultResponse
+	(*DeleteVaultRequest)(nil),              // 8: wormvault.v1.DeleteVaultRequest
+	(*DeleteVaultResponse)(nil),             // 9: wormvault.v1.DeleteVaultResponse
+	(*SetVaultAccessPolicyRequest)(nil),     // 10: wormvault.v1.SetVaultAccessPolicyRequest
+	(*SetVaultAccessPolicyResponse)(nil),    // 11: wormvault.v1.SetVaultAccessPolicyResponse
+	(*GetVaultAccessPolicyRequest)(nil),     // 12: wormvault.v1.GetVaultAccessPolicyRequest
+	(*GetVaultAccessPolicyResponse)(nil),    // 13: wormvault.v1.GetVaultAccessPolicyResponse
+	(*DeleteVaultAccessPolicyRequest)(nil),  // 14: wormvault.v1.DeleteVaultAccessPolicyRequest
+	(*DeleteVaultAccessPolicyResponse)(nil), // 15: wormvault.v1.DeleteVaultAccessPolicyResponse
+	(*DefaultRetention)(nil),                // 16: wormvault.v1.DefaultRetention
+	(*Vault)(nil),                           // 17: wormvault.v1.Vault
+	(*fieldmaskpb.FieldMask)(nil),           // 18: google.protobuf.FieldMask
 }
 var file_wormvault_v1_vault_proto_depIdxs = []int32{
-	10, // 0: wormvault.v1.CreateVaultRequest.default_retention:type_name -> wormvault.v1.DefaultRetention
-	11, // 1: wormvault.v1.CreateVaultResponse.vault:type_name -> wormvault.v1.Vault
-	11, // 2: wormvault.v1.GetVaultResponse.vault:type_name -> wormvault.v1.Vault
-	11, // 3: wormvault.v1.ListVaultsResponse.vaults:type_name -> wormvault.v1.Vault
-	11, // 4: wormvault.v1.UpdateVaultRequest.vault:type_name -> wormvault.v1.Vault
-	12, // 5: wormvault.v1.UpdateVaultRequest.update_mask:type_name -> google.protobuf.FieldMask
-	11, // 6: wormvault.v1.UpdateVaultResponse.vault:type_name -> wormvault.v1.Vault
+	16, // 0: wormvault.v1.CreateVaultRequest.default_retention:type_name -> wormvault.v1.DefaultRetention
+	17, // 1: wormvault.v1.CreateVaultResponse.vault:type_name -> wormvault.v1.Vault
+	17, // 2: wormvault.v1.GetVaultResponse.vault:type_name -> wormvault.v1.Vault
+	17, // 3: wormvault.v1.ListVaultsResponse.vaults:type_name -> wormvault.v1.Vault
+	17, // 4: wormvault.v1.UpdateVaultRequest.vault:type_name -> wormvault.v1.Vault
+	18, // 5: wormvault.v1.UpdateVaultRequest.update_mask:type_name -> google.protobuf.FieldMask
+	17, // 6: wormvault.v1.UpdateVaultResponse.vault:type_name -> wormvault.v1.Vault
 	0,  // 7: wormvault.v1.VaultService.CreateVault:input_type -> wormvault.v1.CreateVaultRequest
 	2,  // 8: wormvault.v1.VaultService.GetVault:input_type -> wormvault.v1.GetVaultRequest
 	4,  // 9: wormvault.v1.VaultService.ListVaults:input_type -> wormvault.v1.ListVaultsRequest
 	6,  // 10: wormvault.v1.VaultService.UpdateVault:input_type -> wormvault.v1.UpdateVaultRequest
 	8,  // 11: wormvault.v1.VaultService.DeleteVault:input_type -> wormvault.v1.DeleteVaultRequest
-	1,  // 12: wormvault.v1.VaultService.CreateVault:output_type -> wormvault.v1.CreateVaultResponse
-	3,  // 13: wormvault.v1.VaultService.GetVault:output_type -> wormvault.v1.GetVaultResponse
-	5,  // 14: wormvault.v1.VaultService.ListVaults:output_type -> wormvault.v1.ListVaultsResponse
-	7,  // 15: wormvault.v1.VaultService.UpdateVault:output_type -> wormvault.v1.UpdateVaultResponse
-	9,  // 16: wormvault.v1.VaultService.DeleteVault:output_type -> wormvault.v1.DeleteVaultResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
+	10, // 12: wormvault.v1.VaultService.SetVaultAccessPolicy:input_type -> wormvault.v1.SetVaultAccessPolicyRequest
+	12, // 13: wormvault.v1.VaultService.GetVaultAccessPolicy:input_type -> wormvault.v1.GetVaultAccessPolicyRequest
+	14, // 14: wormvault.v1.VaultService.DeleteVaultAccessPolicy:input_type -> wormvault.v1.DeleteVaultAccessPolicyRequest
+	1,  // 15: wormvault.v1.VaultService.CreateVault:output_type -> wormvault.v1.CreateVaultResponse
+	3,  // 16: wormvault.v1.VaultService.GetVault:output_type -> wormvault.v1.GetVaultResponse
+	5,  // 17: wormvault.v1.VaultService.ListVaults:output_type -> wormvault.v1.ListVaultsResponse
+	7,  // 18: wormvault.v1.VaultService.UpdateVault:output_type -> wormvault.v1.UpdateVaultResponse
+	9,  // 19: wormvault.v1.VaultService.DeleteVault:output_type -> wormvault.v1.DeleteVaultResponse
+	11, // 20: wormvault.v1.VaultService.SetVaultAccessPolicy:output_type -> wormvault.v1.SetVaultAccessPolicyResponse
+	13, // 21: wormvault.v1.VaultService.GetVaultAccessPolicy:output_type -> wormvault.v1.GetVaultAccessPolicyResponse
+	15, // 22: wormvault.v1.VaultService.DeleteVaultAccessPolicy:output_type -> wormvault.v1.DeleteVaultAccessPolicyResponse
+	15, // [15:23] is the sub-list for method output_type
+	7,  // [7:15] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -592,7 +875,7 @@ func file_wormvault_v1_vault_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_v1_vault_proto_rawDesc), len(file_wormvault_v1_vault_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   10,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,11 +19,14 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	VaultService_CreateVault_FullMethodName = "/wormvault.v1.VaultService/CreateVault"
-	VaultService_GetVault_FullMethodName    = "/wormvault.v1.VaultService/GetVault"
-	VaultService_ListVaults_FullMethodName  = "/wormvault.v1.VaultService/ListVaults"
-	VaultService_UpdateVault_FullMethodName = "/wormvault.v1.VaultService/UpdateVault"
-	VaultService_DeleteVault_FullMethodName = "/wormvault.v1.VaultService/DeleteVault"
+	VaultService_CreateVault_FullMethodName             = "/wormvault.v1.VaultService/CreateVault"
+	VaultService_GetVault_FullMethodName                = "/wormvault.v1.VaultService/GetVault"
+	VaultService_ListVaults_FullMethodName              = "/wormvault.v1.VaultService/ListVaults"
+	VaultService_UpdateVault_FullMethodName             = "/wormvault.v1.VaultService/UpdateVault"
+	VaultService_DeleteVault_FullMethodName             = "/wormvault.v1.VaultService/DeleteVault"
+	VaultService_SetVaultAccessPolicy_FullMethodName    = "/wormvault.v1.VaultService/SetVaultAccessPolicy"
+	VaultService_GetVaultAccessPolicy_FullMethodName    = "/wormvault.v1.VaultService/GetVaultAccessPolicy"
+	VaultService_DeleteVaultAccessPolicy_FullMethodName = "/wormvault.v1.VaultService/DeleteVaultAccessPolicy"
 )
 
 // VaultServiceClient is the client API for VaultService service.
@@ -42,6 +45,12 @@ type VaultServiceClient interface {
 	UpdateVault(ctx context.Context, in *UpdateVaultRequest, opts ...grpc.CallOption) (*UpdateVaultResponse, error)
 	// DeleteVault deletes a vault that holds no versions.
 	DeleteVault(ctx context.Context, in *DeleteVaultRequest, opts ...grpc.CallOption) (*DeleteVaultResponse, error)
+	// SetVaultAccessPolicy replaces the vault's access policy.
+	SetVaultAccessPolicy(ctx context.Context, in *SetVaultAccessPolicyRequest, opts ...grpc.CallOption) (*SetVaultAccessPolicyResponse, error)
+	// GetVaultAccessPolicy returns the vault's access policy.
+	GetVaultAccessPolicy(ctx context.Context, in *GetVaultAccessPolicyRequest, opts ...grpc.CallOption) (*GetVaultAccessPolicyResponse, error)
+	// DeleteVaultAccessPolicy removes the vault's access policy.
+	DeleteVaultAccessPolicy(ctx context.Context, in *DeleteVaultAccessPolicyRequest, opts ...grpc.CallOption) (*DeleteVaultAccessPolicyResponse, error)
 }
 
 type vaultServiceClient struct {
@@ -102,6 +111,36 @@ func (c *vaultServiceClient) DeleteVault(ctx context.Context, in *DeleteVaultReq
 	return out, nil
 }
 
+func (c *vaultServiceClient) SetVaultAccessPolicy(ctx context.Context, in *SetVaultAccessPolicyRequest, opts ...grpc.CallOption) (*SetVaultAccessPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetVaultAccessPolicyResponse)
+	err := c.cc.Invoke(ctx, VaultService_SetVaultAccessPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vaultServiceClient) GetVaultAccessPolicy(ctx context.Context, in *GetVaultAccessPolicyRequest, opts ...grpc.CallOption) (*GetVaultAccessPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetVaultAccessPolicyResponse)
+	err := c.cc.Invoke(ctx, VaultService_GetVaultAccessPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *vaultServiceClient) DeleteVaultAccessPolicy(ctx context.Context, in *DeleteVaultAccessPolicyRequest, opts ...grpc.CallOption) (*DeleteVaultAccessPolicyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteVaultAccessPolicyResponse)
+	err := c.cc.Invoke(ctx, VaultService_DeleteVaultAccessPolicy_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VaultServiceServer is the server API for VaultService service.
 // All implementations must embed UnimplementedVaultServiceServer
 // for forward compatibility.
@@ -118,6 +157,12 @@ type VaultServiceServer interface {
 	UpdateVault(context.Context, *UpdateVaultRequest) (*UpdateVaultResponse, error)
 	// DeleteVault deletes a vault that holds no versions.
 	DeleteVault(context.Context, *DeleteVaultRequest) (*DeleteVaultResponse, error)
+	// SetVaultAccessPolicy replaces the vault's access policy.
+	SetVaultAccessPolicy(context.Context, *SetVaultAccessPolicyRequest) (*SetVaultAccessPolicyResponse, error)
+	// GetVaultAccessPolicy returns the vault's access policy.
+	GetVaultAccessPolicy(context.Context, *GetVaultAccessPolicyRequest) (*GetVaultAccessPolicyResponse, error)
+	// DeleteVaultAccessPolicy removes the vault's access policy.
+	DeleteVaultAccessPolicy(context.Context, *DeleteVaultAccessPolicyRequest) (*DeleteVaultAccessPolicyResponse, error)
 	mustEmbedUnimplementedVaultServiceServer()
 }
 
@@ -142,6 +187,15 @@ func (UnimplementedVaultServiceServer) UpdateVault(context.Context, *UpdateVault
 }
 func (UnimplementedVaultServiceServer) DeleteVault(context.Context, *DeleteVaultRequest) (*DeleteVaultResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DeleteVault not implemented")
+}
+func (UnimplementedVaultServiceServer) SetVaultAccessPolicy(context.Context, *SetVaultAccessPolicyRequest) (*SetVaultAccessPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetVaultAccessPolicy not implemented")
+}
+func (UnimplementedVaultServiceServer) GetVaultAccessPolicy(context.Context, *GetVaultAccessPolicyRequest) (*GetVaultAccessPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetVaultAccessPolicy not implemented")
+}
+func (UnimplementedVaultServiceServer) DeleteVaultAccessPolicy(context.Context, *DeleteVaultAccessPolicyRequest) (*DeleteVaultAccessPolicyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteVaultAccessPolicy not implemented")
 }
 func (UnimplementedVaultServiceServer) mustEmbedUnimplementedVaultServiceServer() {}
 func (UnimplementedVaultServiceServer) testEmbeddedByValue()                      {}
@@ -254,6 +308,60 @@ func _VaultService_DeleteVault_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _VaultService_SetVaultAccessPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetVaultAccessPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VaultServiceServer).SetVaultAccessPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VaultService_SetVaultAccessPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VaultServiceServer).SetVaultAccessPolicy(ctx, req.(*SetVaultAccessPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VaultService_GetVaultAccessPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetVaultAccessPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VaultServiceServer).GetVaultAccessPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VaultService_GetVaultAccessPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VaultServiceServer).GetVaultAccessPolicy(ctx, req.(*GetVaultAccessPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _VaultService_DeleteVaultAccessPolicy_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteVaultAccessPolicyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VaultServiceServer).DeleteVaultAccessPolicy(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: VaultService_DeleteVaultAccessPolicy_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VaultServiceServer).DeleteVaultAccessPolicy(ctx, req.(*DeleteVaultAccessPolicyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // VaultService_ServiceDesc is the grpc.ServiceDesc for VaultService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -280,6 +388,18 @@ var VaultService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteVault",
 			Handler:    _VaultService_DeleteVault_Handler,
+		},
+		{
+			MethodName: "SetVaultAccessPolicy",
+			Handler:    _VaultService_SetVaultAccessPolicy_Handler,
+		},
+		{
+			MethodName: "GetVaultAccessPolicy",
+			Handler:    _VaultService_GetVaultAccessPolicy_Handler,
+		},
+		{
+			MethodName: "DeleteVaultAccessPolicy",
+			Handler:    _VaultService_DeleteVaultAccessPolicy_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

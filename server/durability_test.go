@@ -1,0 +1,196 @@
+package server_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+	"github.com/wormvault/wormvault/server/servertest"
+)
+
+// dump renders everything a caller can observe about the store's
+// protection state: every vault, its lock and access policy, every version
+// with its retention and holds.
+func dump(t *testing.T, c *conn) string {
+	t.Helper()
+	var b strings.Builder
+	locks := wormvaultv1.NewLockServiceClient(c.cc)
+	vs, err := c.vaults.ListVaults(c.ctx(), &wormvaultv1.ListVaultsRequest{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs.GetVaults() {
+		fmt.Fprintln(&b, protojson.Format(v))
+		if l, err := locks.GetVaultLock(c.ctx(), &wormvaultv1.GetVaultLockRequest{Vault: v.GetName()}); err == nil {
+			fmt.Fprintln(&b, "lock:", protojson.Format(l))
+		}
+		if p, err := c.vaults.GetVaultAccessPolicy(c.ctx(), &wormvaultv1.GetVaultAccessPolicyRequest{Vault: v.GetName()}); err == nil {
+			fmt.Fprintln(&b, "policy:", p.GetPolicy())
+		}
+		l, err := c.archives.ListArchives(c.ctx(), &wormvaultv1.ListArchivesRequest{Vault: v.GetName(), AllVersions: true, PageSize: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range l.GetArchives() {
+			fmt.Fprintln(&b, protojson.Format(a))
+		}
+	}
+	return b.String()
+}
+
+type populated struct {
+	data       map[string][]byte // "vault/key@version" -> bytes
+	compliance *wormvaultv1.Archive
+}
+
+// populate stores what the catalog must never lose: archives under
+// COMPLIANCE and GOVERNANCE retention (some extended after upload), named
+// legal holds, delete markers, a LOCKED vault lock and an access policy.
+func populate(t *testing.T, c *conn) populated {
+	t.Helper()
+	p := populated{data: map[string][]byte{}}
+	put := func(vault, key string, size int, ret *wormvaultv1.Retention, hold bool) *wormvaultv1.Archive {
+		data := randomBytes(uint64(len(p.data)+1), size)
+		a, err := c.upload(&wormvaultv1.ArchiveHeader{Vault: vault, Key: key, Retention: ret, LegalHold: hold}, strings.NewReader(string(data)), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.data[vault+"/"+key+"@"+a.GetVersionId()] = data
+		return a
+	}
+	ret := func(mode wormvaultv1.RetentionMode, d time.Duration) *wormvaultv1.Retention {
+		return &wormvaultv1.Retention{Mode: mode, RetainUntilTime: timestamppb.New(time.Now().Add(d).Truncate(time.Second))}
+	}
+	const (
+		gov  = wormvaultv1.RetentionMode_RETENTION_MODE_GOVERNANCE
+		comp = wormvaultv1.RetentionMode_RETENTION_MODE_COMPLIANCE
+	)
+	if _, err := c.vaults.CreateVault(c.ctx(), &wormvaultv1.CreateVaultRequest{Name: "ledger", DefaultRetention: &wormvaultv1.DefaultRetention{Mode: gov, Days: 30}}); err != nil {
+		t.Fatal(err)
+	}
+	c.createVault("evidence")
+	p.compliance = put("evidence", "case-1/scan.pdf", 3<<20+7, ret(comp, 24*time.Hour), false)
+	ext := put("evidence", "case-1/mail.eml", 1000, ret(comp, time.Hour), false)
+	if _, err := c.archives.SetRetention(c.ctx(), &wormvaultv1.SetRetentionRequest{Vault: "evidence", Key: "case-1/mail.eml", VersionId: ext.GetVersionId(), Retention: ret(comp, 90*24*time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	held := put("evidence", "case-2/notes.txt", 10, nil, true)
+	for _, id := range []string{"case-2", "case-3"} {
+		if _, err := c.archives.SetLegalHold(c.ctx(), &wormvaultv1.SetLegalHoldRequest{Vault: "evidence", Key: "case-2/notes.txt", VersionId: held.GetVersionId(), LegalHold: true, HoldId: id, Reason: "litigation " + id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.archives.SetLegalHold(c.ctx(), &wormvaultv1.SetLegalHoldRequest{Vault: "evidence", Key: "case-2/notes.txt", VersionId: held.GetVersionId(), LegalHold: false, HoldId: "case-3"}); err != nil {
+		t.Fatal(err)
+	}
+	put("ledger", "2026/q1.csv", 1<<20, nil, false)
+	g := put("ledger", "2026/q2.csv", 5000, ret(gov, 48*time.Hour), false)
+	if _, err := c.archives.SetRetention(c.ctx(), &wormvaultv1.SetRetentionRequest{Vault: "ledger", Key: "2026/q2.csv", VersionId: g.GetVersionId(), Retention: ret(gov, 72*time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	put("ledger", "2026/q2.csv", 6000, nil, false) // a second version
+	if _, err := c.archives.DeleteArchive(c.ctx(), &wormvaultv1.DeleteArchiveRequest{Vault: "ledger", Key: "2026/q1.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	gone := put("ledger", "scratch.tmp", 10, ret(gov, time.Hour), false)
+	if _, err := c.archives.DeleteArchive(c.ctx(), &wormvaultv1.DeleteArchiveRequest{Vault: "ledger", Key: "scratch.tmp", VersionId: gone.GetVersionId(), BypassGovernanceRetention: true}); err != nil {
+		t.Fatal(err)
+	}
+	delete(p.data, "ledger/scratch.tmp@"+gone.GetVersionId())
+	locks := wormvaultv1.NewLockServiceClient(c.cc)
+	policyDoc := `{"statements":[{"sid":"keep-a-year","effect":"DENY","principals":["*"],"actions":["wormvault:DeleteArchive"],"resources":["vaults/evidence/archives/*"],"condition":"archive.age_days < 365"}]}`
+	init, err := locks.InitiateVaultLock(c.ctx(), &wormvaultv1.InitiateVaultLockRequest{Vault: "evidence", Policy: policyDoc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := locks.CompleteVaultLock(c.ctx(), &wormvaultv1.CompleteVaultLockRequest{Vault: "evidence", LockId: init.GetLockId()}); err != nil {
+		t.Fatal(err)
+	}
+	access := `{"statements":[{"sid":"no-plain-uploads","effect":"DENY","principals":["*"],"actions":["wormvault:UploadArchive"],"resources":["vaults/ledger/archives/secret/*"]}]}`
+	if _, err := c.vaults.SetVaultAccessPolicy(c.ctx(), &wormvaultv1.SetVaultAccessPolicyRequest{Vault: "ledger", Policy: access}); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p populated) verify(t *testing.T, c *conn) {
+	t.Helper()
+	for name, data := range p.data {
+		vk, version, _ := strings.Cut(name, "@")
+		vault, key, _ := strings.Cut(vk, "/")
+		if got := c.get(vault, key, version); string(got) != string(data) {
+			t.Fatalf("%s: reads %d bytes that differ from the %d stored", name, len(got), len(data))
+		}
+	}
+	_, err := c.archives.DeleteArchive(c.ctx(), &wormvaultv1.DeleteArchiveRequest{Vault: "evidence", Key: p.compliance.GetKey(), VersionId: p.compliance.GetVersionId(), BypassGovernanceRetention: true})
+	wantStatus(t, err, codes.PermissionDenied, "")
+}
+
+func TestCatalogRebuild(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		harm func(t *testing.T, dataDir string)
+		// wantReported is true when the rebuild must report a journal drive
+		// out of line with the majority.
+		wantReported bool
+	}{
+		{"meta lost", func(t *testing.T, dir string) {}, false},
+		{"meta and one drive lost", func(t *testing.T, dir string) {
+			if err := os.RemoveAll(filepath.Join(dir, "drives", "d3")); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"meta lost and one journal edited", func(t *testing.T, dir string) {
+			segs, _ := filepath.Glob(filepath.Join(dir, "drives", "d2", "journal", "*"))
+			if len(segs) == 0 {
+				t.Fatal("no journal segment on d2")
+			}
+			b, err := os.ReadFile(segs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Change a byte in the middle of the journal (inside a record).
+			b[len(b)/2] ^= 0xff
+			if err := os.WriteFile(segs[0], b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := servertest.Start(t)
+			c := dial(t, s)
+			p := populate(t, c)
+			before := dump(t, c)
+			s.Stop()
+			if err := os.RemoveAll(filepath.Join(s.DataDir, "meta")); err != nil {
+				t.Fatal(err)
+			}
+			tc.harm(t, s.DataDir)
+			s.Restart()
+			c = dial(t, s)
+			rep := s.Store().LastRebuild()
+			if rep == nil {
+				t.Fatal("the server did not rebuild its catalog")
+			}
+			t.Logf("rebuild report: %s", rep)
+			if after := dump(t, c); after != before {
+				t.Fatalf("state differs after the rebuild:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+			if len(rep.Mismatches) != 0 || len(rep.Unreadable) != 0 {
+				t.Fatalf("rebuild found shard problems: %s", rep)
+			}
+			if reported := !rep.Journal.Clean(); reported != tc.wantReported {
+				t.Fatalf("journal reported out of line: %v, want %v (%s)", reported, tc.wantReported, rep)
+			}
+			p.verify(t, c)
+		})
+	}
+}

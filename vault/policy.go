@@ -1,0 +1,332 @@
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/lock"
+	"github.com/wormvault/wormvault/lock/policy"
+	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/catalog"
+	"github.com/wormvault/wormvault/vault/journal"
+)
+
+// policyCache keeps compiled policies by document text: compiling CEL costs
+// far more than evaluating it, and documents change rarely.
+type policyCache struct {
+	mu sync.Mutex
+	m  map[string]*policy.Policy
+}
+
+const maxCachedPolicies = 4096
+
+func (c *policyCache) get(doc string) (*policy.Policy, error) {
+	if doc == "" {
+		return nil, nil
+	}
+	c.mu.Lock()
+	p, ok := c.m[doc]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := policy.Parse([]byte(doc))
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedPolicies {
+		c.m = map[string]*policy.Policy{}
+	}
+	c.m[doc] = p
+	c.mu.Unlock()
+	return p, nil
+}
+
+// vaultLockOf converts the record's lock.
+func vaultLockOf(r *recordv1.Vault) lock.VaultLock {
+	l := r.GetVaultLock()
+	if l == nil {
+		return lock.VaultLock{}
+	}
+	return lock.VaultLock{
+		State:      lock.VaultLockState(l.GetState()),
+		Policy:     l.GetPolicy(),
+		LockID:     l.GetLockId(),
+		CreateTime: l.GetCreateTime().AsTime(),
+		ExpireTime: l.GetExpireTime().AsTime(),
+	}
+}
+
+func vaultLockToRecord(l lock.VaultLock) *recordv1.VaultLock {
+	if l.State == lock.VaultLockNone {
+		return nil
+	}
+	return &recordv1.VaultLock{
+		State:      recordv1.VaultLockState(l.State),
+		Policy:     l.Policy,
+		LockId:     l.LockID,
+		CreateTime: timestamppb.New(l.CreateTime),
+		ExpireTime: timestamppb.New(l.ExpireTime),
+	}
+}
+
+// policyAdminActions are the actions root may always take on a vault's
+// access policy, whatever it says, so no access policy can lock root out of
+// its own vault. A vault-lock policy still binds root.
+var policyAdminActions = map[string]bool{
+	"SetVaultAccessPolicy": true, "GetVaultAccessPolicy": true, "DeleteVaultAccessPolicy": true,
+}
+
+// archiveFacts are the archive.* facts of a version at now.
+func archiveFacts(v *recordv1.Version, now time.Time) *policy.ArchiveFacts {
+	if v == nil {
+		return nil
+	}
+	f := &policy.ArchiveFacts{Key: v.GetKey(), SizeBytes: v.GetSizeBytes(), LegalHold: len(v.GetLegalHolds()) > 0}
+	if ct := v.GetCreateTime(); ct != nil {
+		f.AgeDays = int64(now.Sub(ct.AsTime()) / (24 * time.Hour))
+	}
+	if r := retentionFromRecord(v.GetRetention()); !r.IsZero() {
+		f.RetentionMode, f.RetainUntil = r.Mode.String(), r.RetainUntil
+	}
+	return f
+}
+
+// access describes one request for authorization.
+type access struct {
+	action string // RPC name, e.g. "DeleteArchive"
+	vault  *recordv1.Vault
+	key    string            // archive key, "" for vault-level actions
+	ver    *recordv1.Version // the version acted on, when there is one
+}
+
+// authorize decides a request by the vault's lock policy (while in
+// progress or locked), its access policy and the caller's defaults: an
+// explicit deny anywhere wins; then an allow; else root is allowed and
+// everyone else denied (identity policies will widen that). The denial
+// names the deciding statement's sid, never the policy text.
+func (s *Store) authorize(caller Caller, a access, now time.Time) (sid string, err error) {
+	req := policy.Request{
+		Principal:       caller.Principal,
+		Action:          "wormvault:" + a.action,
+		SecureTransport: caller.SecureTransport,
+		MFAPresent:      caller.MFAPresent,
+		Encryption:      caller.Encryption,
+		Time:            now,
+		AccessPoint:     caller.AccessPoint,
+		SourceIP:        caller.SourceIP,
+	}
+	var pols []*policy.Policy
+	if a.vault != nil {
+		req.Vault = a.vault.GetName()
+		req.Resource = "vaults/" + a.vault.GetName()
+		if a.key != "" {
+			req.Resource += "/archives/" + a.key
+			req.Archive = archiveFacts(a.ver, now)
+			if req.Archive == nil {
+				req.Archive = &policy.ArchiveFacts{Key: a.key}
+			}
+		}
+		if l := vaultLockOf(a.vault).Effective(now); l.State != lock.VaultLockNone {
+			p, err := s.policies.get(l.Policy)
+			if err != nil {
+				return "", fmt.Errorf("vault: stored lock policy of %s does not parse: %w", a.vault.GetName(), err)
+			}
+			pols = append(pols, p)
+		}
+		if !(caller.Root && policyAdminActions[a.action]) {
+			p, err := s.policies.get(a.vault.GetAccessPolicy())
+			if err != nil {
+				return "", fmt.Errorf("vault: stored access policy of %s does not parse: %w", a.vault.GetName(), err)
+			}
+			pols = append(pols, p)
+		}
+	}
+	switch d, sid := policy.Decide(req, pols...); {
+	case d == policy.Deny:
+		return sid, fmt.Errorf("%w: statement %q denies %s on %s", wormvault.ErrPolicyDenied, sid, req.Action, req.Resource)
+	case d == policy.Allow || caller.Root:
+		return "", nil
+	}
+	return "", fmt.Errorf("%w: no policy allows %s %s on %s", wormvault.ErrPermissionDenied, caller.Principal, req.Action, req.Resource)
+}
+
+// mayBypassGovernance reports whether the caller is allowed
+// wormvault:BypassGovernanceRetention on this version.
+func (s *Store) mayBypassGovernance(caller Caller, vrec *recordv1.Vault, ver *recordv1.Version, now time.Time) bool {
+	_, err := s.authorize(caller, access{action: "BypassGovernanceRetention", vault: vrec, key: ver.GetKey(), ver: ver}, now)
+	return err == nil
+}
+
+// SetVaultAccessPolicy validates and stores a vault's access policy.
+func (s *Store) SetVaultAccessPolicy(ctx context.Context, caller Caller, vault, doc string) error {
+	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
+		return err
+	}
+	if _, err := policy.Parse([]byte(doc)); err != nil {
+		return err
+	}
+	return s.updateVaultRecord(ctx, caller, vault, "SetVaultAccessPolicy", func(rec *recordv1.Vault, _ time.Time) error {
+		rec.AccessPolicy = doc
+		return nil
+	})
+}
+
+// GetVaultAccessPolicy returns a vault's access policy document.
+func (s *Store) GetVaultAccessPolicy(ctx context.Context, caller Caller, vault string) (string, error) {
+	rec, err := s.readVault(caller, vault, "GetVaultAccessPolicy")
+	if err != nil {
+		return "", err
+	}
+	if rec.GetAccessPolicy() == "" {
+		return "", fmt.Errorf("vault.GetVaultAccessPolicy %s: %w", vault, wormvault.ErrNoAccessPolicy)
+	}
+	return rec.GetAccessPolicy(), nil
+}
+
+// DeleteVaultAccessPolicy removes a vault's access policy.
+func (s *Store) DeleteVaultAccessPolicy(ctx context.Context, caller Caller, vault string) error {
+	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
+		return err
+	}
+	return s.updateVaultRecord(ctx, caller, vault, "DeleteVaultAccessPolicy", func(rec *recordv1.Vault, _ time.Time) error {
+		if rec.GetAccessPolicy() == "" {
+			return wormvault.ErrNoAccessPolicy
+		}
+		rec.AccessPolicy = ""
+		return nil
+	})
+}
+
+// InitiateVaultLock validates a lock policy and attaches it IN_PROGRESS.
+func (s *Store) InitiateVaultLock(ctx context.Context, caller Caller, vault, doc string) (lock.VaultLock, error) {
+	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
+		return lock.VaultLock{}, err
+	}
+	p, err := policy.Parse([]byte(doc))
+	if err != nil {
+		return lock.VaultLock{}, err
+	}
+	if err := p.CheckLockable(vault); err != nil {
+		return lock.VaultLock{}, err
+	}
+	idb := make([]byte, 16)
+	rand.Read(idb)
+	var out lock.VaultLock
+	err = s.updateVaultRecord(ctx, caller, vault, "InitiateVaultLock", func(rec *recordv1.Vault, now time.Time) error {
+		l, err := lock.InitiateVaultLock(now, vaultLockOf(rec), doc, hex.EncodeToString(idb))
+		if err != nil {
+			return err
+		}
+		rec.VaultLock, out = vaultLockToRecord(l), l
+		return nil
+	})
+	return out, err
+}
+
+// CompleteVaultLock locks the vault's lock policy forever.
+func (s *Store) CompleteVaultLock(ctx context.Context, caller Caller, vault, lockID string) error {
+	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
+		return err
+	}
+	var expired error
+	err := s.updateVaultRecord(ctx, caller, vault, "CompleteVaultLock", func(rec *recordv1.Vault, now time.Time) error {
+		l, err := lock.CompleteVaultLock(now, vaultLockOf(rec), lockID)
+		if errors.Is(err, wormvault.ErrLockExpired) {
+			// The expired lock and its policy go, and the caller hears why.
+			rec.VaultLock, expired = nil, err
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rec.VaultLock = vaultLockToRecord(l)
+		return nil
+	})
+	if err == nil && expired != nil {
+		return fmt.Errorf("vault.CompleteVaultLock %s: %w", vault, expired)
+	}
+	return err
+}
+
+// AbortVaultLock removes a lock that is still in progress.
+func (s *Store) AbortVaultLock(ctx context.Context, caller Caller, vault string) error {
+	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
+		return err
+	}
+	return s.updateVaultRecord(ctx, caller, vault, "AbortVaultLock", func(rec *recordv1.Vault, now time.Time) error {
+		l, err := lock.AbortVaultLock(now, vaultLockOf(rec))
+		if err != nil {
+			return err
+		}
+		rec.VaultLock = vaultLockToRecord(l)
+		return nil
+	})
+}
+
+// GetVaultLock returns the vault's lock as it stands now.
+func (s *Store) GetVaultLock(ctx context.Context, caller Caller, vault string) (lock.VaultLock, error) {
+	rec, err := s.readVault(caller, vault, "GetVaultLock")
+	if err != nil {
+		return lock.VaultLock{}, err
+	}
+	l := vaultLockOf(rec).Effective(s.clock.Now().Time)
+	if l.State == lock.VaultLockNone {
+		return l, fmt.Errorf("vault.GetVaultLock %s: %w", vault, wormvault.ErrVaultLockNotFound)
+	}
+	return l, nil
+}
+
+// readVault loads a vault and authorizes a read of it.
+func (s *Store) readVault(caller Caller, vault, action string) (*recordv1.Vault, error) {
+	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
+		return nil, err
+	}
+	var rec *recordv1.Vault
+	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+		rec, err = tx.Vault(vault)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("vault.%s %s: %w", action, vault, err)
+	}
+	if _, err := s.authorize(caller, access{action: action, vault: rec}, s.clock.Now().Time); err != nil {
+		return nil, fmt.Errorf("vault.%s %s: %w", action, vault, err)
+	}
+	return rec, nil
+}
+
+// updateVaultRecord authorizes action on a vault and applies change to its
+// record in one transaction, at a trusted instant.
+func (s *Store) updateVaultRecord(ctx context.Context, caller Caller, vault, action string, change func(*recordv1.Vault, time.Time) error) error {
+	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		rec, err := tx.Vault(vault)
+		if err != nil {
+			return nil, err
+		}
+		now, err := s.clock.Decide()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.authorize(caller, access{action: action, vault: rec}, now.Time); err != nil {
+			return nil, err
+		}
+		if err := change(rec, now.Time); err != nil {
+			return nil, err
+		}
+		return []*journal.Entry{vaultPut(now.Time, rec)}, tx.PutVault(rec)
+	})
+	if err != nil {
+		return fmt.Errorf("vault.%s %s: %w", action, vault, err)
+	}
+	return nil
+}
