@@ -36,6 +36,7 @@ type Client struct {
 	vaults   wormvaultv1.VaultServiceClient
 	archives wormvaultv1.ArchiveServiceClient
 	admin    wormvaultv1.AdminServiceClient
+	locks    wormvaultv1.LockServiceClient
 	retries  int
 	pageSize int32
 }
@@ -113,6 +114,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 		vaults:   wormvaultv1.NewVaultServiceClient(conn),
 		archives: wormvaultv1.NewArchiveServiceClient(conn),
 		admin:    wormvaultv1.NewAdminServiceClient(conn),
+		locks:    wormvaultv1.NewLockServiceClient(conn),
 		retries:  o.retries,
 		pageSize: o.pageSize,
 	}, nil
@@ -129,6 +131,9 @@ func (c *Client) Archives() wormvaultv1.ArchiveServiceClient { return c.archives
 
 // Admin returns the raw AdminService stub.
 func (c *Client) Admin() wormvaultv1.AdminServiceClient { return c.admin }
+
+// Locks returns the raw LockService stub.
+func (c *Client) Locks() wormvaultv1.LockServiceClient { return c.locks }
 
 // bearer sends the access key with every call. It does not demand transport
 // security so that it works on a plaintext loopback connection.

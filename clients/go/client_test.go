@@ -406,3 +406,129 @@ func TestE2EAdmin(t *testing.T) {
 		t.Errorf("FixityReports = %d reports, %v", len(reports), err)
 	}
 }
+
+// testPolicy denies deleting archives younger than a year to everyone.
+func testPolicy(vault string) string {
+	return `{"statements":[{"sid":"no-young-deletes","effect":"DENY","principals":["*"],` +
+		`"actions":["wormvault:DeleteArchive"],"resources":["vaults/` + vault + `/archives/*"],` +
+		`"condition":"archive.age_days < 365"}]}`
+}
+
+func TestE2EVaultLock(t *testing.T) {
+	srv := servertest.Start(t)
+	c := dial(t, srv)
+	ctx := t.Context()
+	if _, err := c.CreateVault(ctx, "locked"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetVaultLock(ctx, "locked"); !errors.Is(err, wormvault.ErrVaultLockNotFound) {
+		t.Errorf("GetVaultLock before initiate: err = %v, want ErrVaultLockNotFound", err)
+	}
+	allow := `{"statements":[{"sid":"a","effect":"ALLOW","principals":["*"],"actions":["wormvault:GetArchive"],"resources":["vaults/locked/archives/*"]}]}`
+	if _, err := c.InitiateVaultLock(ctx, "locked", allow); !errors.Is(err, wormvault.ErrInvalidArgument) {
+		t.Errorf("InitiateVaultLock with an ALLOW statement: err = %v, want ErrInvalidArgument", err)
+	}
+
+	// Initiate, abort, initiate again.
+	if _, err := c.InitiateVaultLock(ctx, "locked", testPolicy("locked")); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.AbortVaultLock(ctx, "locked"); err != nil {
+		t.Fatalf("AbortVaultLock in progress: %v", err)
+	}
+	if _, err := c.GetVaultLock(ctx, "locked"); !errors.Is(err, wormvault.ErrVaultLockNotFound) {
+		t.Errorf("GetVaultLock after abort: err = %v, want ErrVaultLockNotFound", err)
+	}
+	before := time.Now()
+	init, err := c.InitiateVaultLock(ctx, "locked", testPolicy("locked"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if init.GetLockId() == "" || init.GetExpireTime().AsTime().Before(before.Add(23*time.Hour)) {
+		t.Errorf("InitiateVaultLock = %v", init)
+	}
+	if _, err := c.InitiateVaultLock(ctx, "locked", testPolicy("locked")); !errors.Is(err, wormvault.ErrVaultLockInProgress) {
+		t.Errorf("second InitiateVaultLock: err = %v, want ErrVaultLockInProgress", err)
+	}
+	l, err := c.GetVaultLock(ctx, "locked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.GetState() != wormvaultv1.VaultLockState_VAULT_LOCK_STATE_IN_PROGRESS || l.GetPolicy() != testPolicy("locked") ||
+		l.GetCreateTime() == nil || !l.GetExpireTime().AsTime().Equal(init.GetExpireTime().AsTime()) {
+		t.Errorf("GetVaultLock in progress = %v", l)
+	}
+
+	// An in-progress lock is already enforced, on root too.
+	a, err := c.Upload(ctx, "locked", "k", bytes.NewReader([]byte("young")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(ctx, "locked", "k", a.GetVersionId(), false); !errors.Is(err, wormvault.ErrPolicyDenied) {
+		t.Errorf("Delete under the in-progress lock: err = %v, want ErrPolicyDenied", err)
+	}
+
+	if err := c.CompleteVaultLock(ctx, "locked", "not-the-lock-id"); err == nil {
+		t.Error("CompleteVaultLock with a wrong lock id succeeded")
+	}
+	if err := c.CompleteVaultLock(ctx, "locked", init.GetLockId()); err != nil {
+		t.Fatal(err)
+	}
+	if l, err = c.GetVaultLock(ctx, "locked"); err != nil || l.GetState() != wormvaultv1.VaultLockState_VAULT_LOCK_STATE_LOCKED || l.GetPolicy() != testPolicy("locked") {
+		t.Errorf("GetVaultLock after complete = %v, %v", l, err)
+	}
+	if err := c.AbortVaultLock(ctx, "locked"); !errors.Is(err, wormvault.ErrVaultLocked) {
+		t.Errorf("AbortVaultLock of a LOCKED vault: err = %v, want ErrVaultLocked", err)
+	}
+	if _, err := c.InitiateVaultLock(ctx, "locked", testPolicy("locked")); !errors.Is(err, wormvault.ErrVaultLocked) {
+		t.Errorf("InitiateVaultLock on a LOCKED vault: err = %v, want ErrVaultLocked", err)
+	}
+	var ce *client.Error
+	if err := c.AbortVaultLock(ctx, "locked"); !errors.As(err, &ce) || ce.Reason != "VAULT_LOCKED" || ce.Code != codes.FailedPrecondition {
+		t.Errorf("AbortVaultLock error = %#v", err)
+	}
+	if _, err := c.GetVaultLock(ctx, "nope-nope"); !errors.Is(err, wormvault.ErrVaultNotFound) {
+		t.Errorf("GetVaultLock of a missing vault: err = %v, want ErrVaultNotFound", err)
+	}
+}
+
+func TestE2EAccessPolicy(t *testing.T) {
+	srv := servertest.Start(t)
+	c := dial(t, srv)
+	ctx := t.Context()
+	if _, err := c.CreateVault(ctx, "guarded"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetVaultAccessPolicy(ctx, "guarded"); !errors.Is(err, wormvault.ErrNoAccessPolicy) || !errors.Is(err, wormvault.ErrNotFound) {
+		t.Errorf("GetVaultAccessPolicy with none: err = %v, want ErrNoAccessPolicy", err)
+	}
+	if err := c.SetVaultAccessPolicy(ctx, "guarded", `{"statements":[{"effect":"MAYBE"}]}`); !errors.Is(err, wormvault.ErrInvalidArgument) {
+		t.Errorf("SetVaultAccessPolicy with a bad document: err = %v, want ErrInvalidArgument", err)
+	}
+	if err := c.SetVaultAccessPolicy(ctx, "guarded", testPolicy("guarded")); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := c.GetVaultAccessPolicy(ctx, "guarded")
+	if err != nil || doc != testPolicy("guarded") {
+		t.Errorf("GetVaultAccessPolicy = %q, %v", doc, err)
+	}
+	a, err := c.Upload(ctx, "guarded", "k", bytes.NewReader([]byte("young")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Delete(ctx, "guarded", "k", a.GetVersionId(), false); !errors.Is(err, wormvault.ErrPolicyDenied) {
+		t.Errorf("Delete under the access policy: err = %v, want ErrPolicyDenied", err)
+	}
+	if err := c.DeleteVaultAccessPolicy(ctx, "guarded"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetVaultAccessPolicy(ctx, "guarded"); !errors.Is(err, wormvault.ErrNoAccessPolicy) {
+		t.Errorf("GetVaultAccessPolicy after delete: err = %v, want ErrNoAccessPolicy", err)
+	}
+	if err := c.DeleteVaultAccessPolicy(ctx, "guarded"); !errors.Is(err, wormvault.ErrNoAccessPolicy) {
+		t.Errorf("DeleteVaultAccessPolicy twice: err = %v, want ErrNoAccessPolicy", err)
+	}
+	if _, err := c.Delete(ctx, "guarded", "k", a.GetVersionId(), false); err != nil {
+		t.Errorf("Delete once the policy is gone: %v", err)
+	}
+}

@@ -118,3 +118,28 @@ func ExampleError() {
 		}
 	}
 }
+
+func ExampleClient_InitiateVaultLock() {
+	ctx := context.Background()
+	c, err := client.Dial(ctx, "127.0.0.1:7420", client.WithToken("AKEXAMPLE.secret"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer c.Close()
+
+	policy := `{"statements":[{"sid":"no-young-deletes","effect":"DENY","principals":["*"],
+	  "actions":["wormvault:DeleteArchive"],"resources":["vaults/invoices/archives/*"],
+	  "condition":"archive.age_days < 365"}]}`
+	lock, err := c.InitiateVaultLock(ctx, "invoices", policy)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// The policy is enforced now; test it, then either abort or complete the
+	// lock before lock.ExpireTime. Once complete it can never be removed.
+	if err := c.CompleteVaultLock(ctx, "invoices", lock.GetLockId()); err != nil {
+		log.Fatal(err)
+	}
+	if err := c.AbortVaultLock(ctx, "invoices"); errors.Is(err, wormvault.ErrVaultLocked) {
+		fmt.Println("locked for good")
+	}
+}

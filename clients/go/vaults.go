@@ -117,3 +117,26 @@ func (c *Client) DeleteVault(ctx context.Context, name string) error {
 	_, err := c.vaults.DeleteVault(ctx, &wormvaultv1.DeleteVaultRequest{Name: name})
 	return convertError(err)
 }
+
+// SetVaultAccessPolicy replaces vault's access policy with policyJSON, a
+// policy document the server validates before storing it.
+func (c *Client) SetVaultAccessPolicy(ctx context.Context, vault, policyJSON string) error {
+	_, err := c.vaults.SetVaultAccessPolicy(ctx, &wormvaultv1.SetVaultAccessPolicyRequest{Vault: vault, Policy: policyJSON})
+	return convertError(err)
+}
+
+// GetVaultAccessPolicy returns vault's access policy document as stored. A
+// vault without one fails with wormvault.ErrNoAccessPolicy.
+func (c *Client) GetVaultAccessPolicy(ctx context.Context, vault string) (string, error) {
+	resp, err := retry(ctx, c, func(ctx context.Context) (*wormvaultv1.GetVaultAccessPolicyResponse, error) {
+		return c.vaults.GetVaultAccessPolicy(ctx, &wormvaultv1.GetVaultAccessPolicyRequest{Vault: vault})
+	})
+	return resp.GetPolicy(), err
+}
+
+// DeleteVaultAccessPolicy removes vault's access policy; a vault without one
+// fails with wormvault.ErrNoAccessPolicy.
+func (c *Client) DeleteVaultAccessPolicy(ctx context.Context, vault string) error {
+	_, err := c.vaults.DeleteVaultAccessPolicy(ctx, &wormvaultv1.DeleteVaultAccessPolicyRequest{Vault: vault})
+	return convertError(err)
+}

@@ -16,7 +16,7 @@ func newAdminCmd(a *app) *cobra.Command {
 		Use:   "admin",
 		Short: "Storage health, healing, fixity reports and the trusted clock",
 	}
-	cmd.AddCommand(newAdminStorageCmd(a), newAdminHealCmd(a), newAdminScrubCmd(a), newAdminFixityCmd(a), newAdminClockCmd(a))
+	cmd.AddCommand(newAdminStorageCmd(a), newAdminHealCmd(a), newAdminScrubCmd(a), newAdminFixityCmd(a), newAdminClockCmd(a), newRebuildCatalogCmd())
 	return cmd
 }
 

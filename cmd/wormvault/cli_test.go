@@ -344,6 +344,16 @@ func TestUsageErrorsInProcess(t *testing.T) {
 		{"ls"},
 		{"stat", "--nope", "v", "k"},
 		{"admin", "clock", "bogus"},
+		{"lock", "bogus"},
+		{"lock", "initiate", "v"},
+		{"lock", "initiate", "v", "-"},
+		{"lock", "complete", "v"},
+		{"lock", "abort"},
+		{"lock", "get", "v", "extra"},
+		{"policy", "set", "v"},
+		{"policy", "set", "v", "-"},
+		{"policy", "get"},
+		{"policy", "rm", "v", "w"},
 	}
 	for _, args := range tests {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
@@ -361,5 +371,48 @@ func TestUsageErrorsInProcess(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"vault"}, nil, &stdout, &stderr, func(string) string { return "" }); code != 0 || !strings.Contains(stdout.String(), "Available Commands") {
 		t.Errorf("bare group: exit %d, stdout %q", code, stdout.String())
+	}
+}
+
+func TestVaultLockOutput(t *testing.T) {
+	created := timestamppb.New(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	expires := timestamppb.New(time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC))
+	l := &wormvaultv1.GetVaultLockResponse{
+		Policy:     `{"statements":[{"sid":"s","effect":"DENY"}]}`,
+		State:      wormvaultv1.VaultLockState_VAULT_LOCK_STATE_IN_PROGRESS,
+		CreateTime: created,
+		ExpireTime: expires,
+	}
+	var buf bytes.Buffer
+	if err := writeVaultLock(&buf, l); err != nil {
+		t.Fatal(err)
+	}
+	want := `state:    IN_PROGRESS
+created:  2026-03-01T12:00:00Z
+expires:  2026-03-02T12:00:00Z
+
+policy:
+{
+  "statements": [
+    {
+      "sid": "s",
+      "effect": "DENY"
+    }
+  ]
+}
+`
+	if buf.String() != want {
+		t.Errorf("lock get:\n%s\nwant:\n%s", buf.String(), want)
+	}
+	l.State = wormvaultv1.VaultLockState_VAULT_LOCK_STATE_LOCKED
+	buf.Reset()
+	if err := writeVaultLock(&buf, l); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "state:    LOCKED\n") || !strings.Contains(buf.String(), "expires:  never (locked)\n") {
+		t.Errorf("locked lock get:\n%s", buf.String())
+	}
+	if got := formatPolicy("not json\n\n"); got != "not json\n" {
+		t.Errorf("formatPolicy of non-JSON = %q", got)
 	}
 }

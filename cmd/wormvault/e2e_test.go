@@ -236,3 +236,106 @@ func TestE2ECLIAdmin(t *testing.T) {
 		t.Errorf("admin clock ack: exit 2, stderr %q", r.stderr)
 	}
 }
+
+// lockPolicy denies deleting archives younger than a year in vault.
+func lockPolicy(vault string) string {
+	return `{"statements":[{"sid":"no-young-deletes","effect":"DENY","principals":["*"],` +
+		`"actions":["wormvault:DeleteArchive"],"resources":["vaults/` + vault + `/archives/*"],` +
+		`"condition":"archive.age_days < 365"}]}`
+}
+
+func TestE2ECLIVaultLock(t *testing.T) {
+	srv := servertest.Start(t)
+	file := filepath.Join(t.TempDir(), "lock.json")
+	if err := os.WriteFile(file, []byte(lockPolicy("sealed")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, srv, nil, "vault", "create", "sealed")
+	refused(t, srv, "VAULT_LOCK_NOT_FOUND", "lock", "get", "sealed")
+
+	// Initiate from stdin and abort; then initiate from a file, with --json.
+	out := ok(t, srv, []byte(lockPolicy("sealed")), "lock", "initiate", "sealed", "-")
+	if !strings.Contains(out, "lock id:") || !strings.Contains(out, "expires:") || !strings.Contains(out, "wormvault lock complete sealed ") {
+		t.Errorf("lock initiate:\n%s", out)
+	}
+	if out := ok(t, srv, nil, "lock", "abort", "sealed"); !strings.Contains(out, "aborted") {
+		t.Errorf("lock abort:\n%s", out)
+	}
+	var init wormvaultv1.InitiateVaultLockResponse
+	if err := protojson.Unmarshal([]byte(ok(t, srv, nil, "lock", "initiate", "sealed", file, "--json")), &init); err != nil || init.GetLockId() == "" || init.GetExpireTime() == nil {
+		t.Fatalf("lock initiate --json: %v, %v", &init, err)
+	}
+	refused(t, srv, "VAULT_LOCK_IN_PROGRESS", "lock", "initiate", "sealed", file)
+	out = ok(t, srv, nil, "lock", "get", "sealed")
+	if !strings.Contains(out, "IN_PROGRESS") || !strings.Contains(out, `"sid": "no-young-deletes"`) || !strings.Contains(out, "expires:") {
+		t.Errorf("lock get in progress:\n%s", out)
+	}
+
+	// The in-progress lock is enforced.
+	var a wormvaultv1.Archive
+	if err := protojson.Unmarshal([]byte(ok(t, srv, []byte("young"), "put", "sealed", "k", "-", "--json")), &a); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, srv, "POLICY_DENIED", "rm", "sealed", "k", "--version", a.GetVersionId())
+
+	if out := ok(t, srv, nil, "lock", "complete", "sealed", init.GetLockId()); !strings.Contains(out, "LOCKED") {
+		t.Errorf("lock complete:\n%s", out)
+	}
+	var l wormvaultv1.GetVaultLockResponse
+	if err := protojson.Unmarshal([]byte(ok(t, srv, nil, "lock", "get", "sealed", "--json")), &l); err != nil ||
+		l.GetState() != wormvaultv1.VaultLockState_VAULT_LOCK_STATE_LOCKED || l.GetPolicy() != lockPolicy("sealed") {
+		t.Errorf("lock get --json: %v, %v", &l, err)
+	}
+	if out := ok(t, srv, nil, "lock", "get", "sealed"); !strings.Contains(out, "state:    LOCKED") {
+		t.Errorf("lock get locked:\n%s", out)
+	}
+	refused(t, srv, "VAULT_LOCKED", "lock", "abort", "sealed")
+	refused(t, srv, "VAULT_LOCKED", "lock", "initiate", "sealed", file)
+
+	if r := cli(t, srv, nil, "lock", "initiate", "sealed", filepath.Join(t.TempDir(), "missing.json")); r.code != 1 {
+		t.Errorf("lock initiate with a missing file: exit %d, stderr %q", r.code, r.stderr)
+	}
+	for _, args := range [][]string{{"lock", "initiate", "sealed"}, {"lock", "complete", "sealed"}, {"lock", "abort"}, {"lock", "nope"}, {"lock", "initiate", "sealed", "-"}} {
+		if r := cli(t, srv, nil, args...); r.code != 2 {
+			t.Errorf("wormvault %v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestE2ECLIAccessPolicy(t *testing.T) {
+	srv := servertest.Start(t)
+	ok(t, srv, nil, "vault", "create", "guarded")
+	refused(t, srv, "NO_ACCESS_POLICY", "policy", "get", "guarded")
+	if r := cli(t, srv, []byte(`{"statements":[{"effect":"MAYBE"}]}`), "policy", "set", "guarded", "-"); r.code != 1 || !strings.Contains(r.stderr, "InvalidArgument") {
+		t.Errorf("policy set with a bad document: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	if out := ok(t, srv, []byte(lockPolicy("guarded")), "policy", "set", "guarded", "-"); !strings.Contains(out, "set the access policy") {
+		t.Errorf("policy set:\n%s", out)
+	}
+	if out := ok(t, srv, nil, "policy", "get", "guarded"); out != lockPolicy("guarded")+"\n" {
+		t.Errorf("policy get = %q", out)
+	}
+	var doc wormvaultv1.GetVaultAccessPolicyResponse
+	if err := protojson.Unmarshal([]byte(ok(t, srv, nil, "policy", "get", "guarded", "--json")), &doc); err != nil || doc.GetPolicy() != lockPolicy("guarded") {
+		t.Errorf("policy get --json: %v, %v", &doc, err)
+	}
+	// Round trip: what get prints, set takes back.
+	file := filepath.Join(t.TempDir(), "policy.json")
+	if err := os.WriteFile(file, []byte(ok(t, srv, nil, "policy", "get", "guarded")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ok(t, srv, nil, "policy", "set", "guarded", file)
+
+	if out := ok(t, srv, nil, "policy", "rm", "guarded"); !strings.Contains(out, "removed") {
+		t.Errorf("policy rm:\n%s", out)
+	}
+	refused(t, srv, "NO_ACCESS_POLICY", "policy", "get", "guarded")
+	refused(t, srv, "NO_ACCESS_POLICY", "policy", "rm", "guarded")
+	refused(t, srv, "VAULT_NOT_FOUND", "policy", "get", "nope-nope")
+	for _, args := range [][]string{{"policy", "set", "guarded"}, {"policy", "set", "guarded", "-"}, {"policy", "get"}, {"policy", "rm", "a", "b"}, {"policy", "nope"}} {
+		if r := cli(t, srv, nil, args...); r.code != 2 {
+			t.Errorf("wormvault %v: exit %d, want 2 (stderr %q)", args, r.code, r.stderr)
+		}
+	}
+}

@@ -118,6 +118,8 @@ func newRootCmd(a *app) *cobra.Command {
 		newRetentionCmd(a),
 		newHoldCmd(a),
 		newWhyCmd(a),
+		newLockCmd(a),
+		newPolicyCmd(a),
 		newAdminCmd(a),
 		newServeCmd(),
 	)

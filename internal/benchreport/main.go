@@ -92,6 +92,13 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 		}
 	}
 
+	fmt.Fprintln(os.Stderr, "== policy evaluation (go test -bench ./lock/policy/)")
+	if ns, err := policyBench(); err != nil {
+		return err
+	} else {
+		rows = append(rows, row{name: "policy evaluation, 20 statements", unit: "µs/request", ours: ns / 1000, ref: 20, refName: "target (must stay below)"})
+	}
+
 	dir, err := os.MkdirTemp("", "wormvault-bench-")
 	if err != nil {
 		return err
@@ -157,6 +164,28 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 		}
 		rows = append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, %d stream(s)", small, streams), unit: "archives/s", ours: float64(small) / d.Seconds(), ref: ref, refName: "MinIO, same shape"})
 	}
+
+	fmt.Fprintf(os.Stderr, "== %d x 4 KiB uploads, 16 streams, into a vault with a 20-statement vault lock policy\n", small)
+	if _, err := c.vaults.CreateVault(c.ctx(), &wormvaultv1.CreateVaultRequest{Name: "bench-locked"}); err != nil {
+		return err
+	}
+	if _, err := c.locks.InitiateVaultLock(c.ctx(), &wormvaultv1.InitiateVaultLockRequest{Vault: "bench-locked", Policy: twentyStatementPolicy("bench-locked")}); err != nil {
+		return err
+	}
+	var plain, locked time.Duration
+	for _, v := range []struct {
+		vault string
+		d     *time.Duration
+	}{{"bench", &plain}, {"bench-locked", &locked}} {
+		*v.d, err = timeIt(func() error {
+			return parallel(small, 16, func(i int) error { return c.upload(v.vault, fmt.Sprintf("pol/%d", i), 4096) })
+		})
+		if err != nil {
+			return err
+		}
+	}
+	rows = append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, 16 streams, vault lock policy", small), unit: "archives/s",
+		ours: float64(small) / locked.Seconds(), ref: float64(small) / plain.Seconds(), refName: "same run without a policy (target >= 0.95x)"})
 
 	fmt.Fprintf(os.Stderr, "== %d GiB upload while sampling server RSS\n", rssGiB)
 	stopSampling := srv.sampleRSS(100 * time.Millisecond)
@@ -244,6 +273,19 @@ func erasureBench() (map[string]float64, error) {
 	}
 	sort.Strings(keys)
 	return res, nil
+}
+
+// policyBench returns ns/op of the policy package's 20-statement benchmark.
+func policyBench() (float64, error) {
+	out, err := exec.Command("go", "test", "-run", "^$", "-bench", "Eval20", "-benchtime", "20000x", "./lock/policy/").CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("policy benchmark: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`Eval20\w*(?:-\d+)?\s+\d+\s+([\d.]+) ns/op`).FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("policy benchmark printed no ns/op:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
 }
 
 // server is the wormvault server as a child process.
@@ -345,6 +387,18 @@ type client struct {
 	token    string
 	vaults   wormvaultv1.VaultServiceClient
 	archives wormvaultv1.ArchiveServiceClient
+	locks    wormvaultv1.LockServiceClient
+}
+
+// twentyStatementPolicy is a vault lock policy of 20 DENY statements with
+// conditions, none of which denies an upload, so every request pays for
+// evaluating all of them.
+func twentyStatementPolicy(vault string) string {
+	var stmts []string
+	for i := range 20 {
+		stmts = append(stmts, fmt.Sprintf(`{"sid":"s%d","effect":"DENY","principals":["*"],"actions":["wormvault:DeleteArchive","wormvault:UploadArchive"],"resources":["vaults/%s/archives/*"],"condition":"archive.age_days < %d && request.principal == \"nobody-%d\""}`, i, vault, 365+i, i))
+	}
+	return `{"statements":[` + strings.Join(stmts, ",") + `]}`
 }
 
 func dialServer(s *server) (*client, error) {
@@ -356,7 +410,7 @@ func dialServer(s *server) (*client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &client{cc: cc, token: s.token, vaults: wormvaultv1.NewVaultServiceClient(cc), archives: wormvaultv1.NewArchiveServiceClient(cc)}
+	c := &client{cc: cc, token: s.token, vaults: wormvaultv1.NewVaultServiceClient(cc), archives: wormvaultv1.NewArchiveServiceClient(cc), locks: wormvaultv1.NewLockServiceClient(cc)}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for {
