@@ -42,7 +42,9 @@ func TestTornTail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dirs := tempDirs(t, 3)
-			cfg := Config{Dirs: dirs, Quorum: 2}
+			// Quorum 3: every drive has each write before the next, so no
+			// drive coalesces two Appends into one write.
+			cfg := Config{Dirs: dirs, Quorum: 3}
 			if tt.roll {
 				cfg.SegmentSize = 1 // every write starts a segment
 			}
@@ -141,7 +143,7 @@ func TestCorruption(t *testing.T) {
 	})
 	t.Run("header names another seq", func(t *testing.T) {
 		dirs := tempDirs(t, 3)
-		cfg := Config{Dirs: dirs, Quorum: 2, SegmentSize: 1}
+		cfg := Config{Dirs: dirs, Quorum: 3, SegmentSize: 1} // one segment per Append
 		j := open(t, cfg)
 		appendN(t, j, 0, 3)
 		j.Close()
@@ -150,6 +152,7 @@ func TestCorruption(t *testing.T) {
 		h, _ := decodeHeader(hdr)
 		h.first = 2
 		writeFrames(t, segs[2], h.appendTo(nil), ps)
+		cfg.Quorum = 2
 		j = open(t, cfg)
 		if err := j.Drives()[1].Err; !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("drive 1 status: %v", err)

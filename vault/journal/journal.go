@@ -419,7 +419,7 @@ func (j *Journal) dispatch(b *batch, online []*drive) {
 		case d.ch <- b:
 		default:
 			err := fmt.Errorf("journal: drive %s fell %d writes behind", d.dir, driveQueue)
-			d.fail(err)
+			d.setErr(err)
 			b.report(err)
 		}
 	}

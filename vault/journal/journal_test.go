@@ -107,7 +107,7 @@ func TestAppendRefuses(t *testing.T) {
 
 func TestSegmentRoll(t *testing.T) {
 	dirs := tempDirs(t, 3)
-	cfg := Config{Dirs: dirs, Quorum: 2, SegmentSize: 200}
+	cfg := Config{Dirs: dirs, Quorum: 3, SegmentSize: 200}
 	j := open(t, cfg)
 	appendN(t, j, 0, 40)
 	j.Close()
@@ -166,6 +166,9 @@ func TestQuorum(t *testing.T) {
 				_, err := j.Append(context.Background(), meta(2))
 				if ok != (err == nil) || (err != nil && !errors.Is(err, ErrQuorum)) {
 					t.Fatalf("Append with %d of %d drives failing: %v", tt.failures, tt.drives, err)
+				}
+				if _, err := j.quiesce(context.Background()); err != nil {
+					t.Fatal(err)
 				}
 				offline := 0
 				for _, st := range j.Drives() {
@@ -393,6 +396,37 @@ func TestVoid(t *testing.T) {
 		if names(t, got) != "[k0 k3]" || fmt.Sprint(rep.Voided) != "[2 4]" || !rep.Clean() {
 			t.Fatalf("read %s, report %+v", names(t, got), rep)
 		}
+	}
+}
+
+// TestHungDrive: a drive whose fsync never returns holds up nobody while a
+// quorum remains; reads wait for it only as long as their context allows.
+func TestHungDrive(t *testing.T) {
+	cfg, fds := faulty(tempDirs(t, 3), 2)
+	j := open(t, cfg)
+	appendN(t, j, 0, 1)
+	if _, err := j.quiesce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	hold := fds[0].holdSyncs()
+	defer close(hold)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		appendN(t, j, 1, 20)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Appends wait for a hung drive")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := j.ReadAll(ctx, func(*Entry) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("ReadAll with a hung drive: %v", err)
+	}
+	if st := j.Drives(); st[0].Err != nil || st[1].LastSeq != 21 {
+		t.Fatalf("drives %+v", st)
 	}
 }
 

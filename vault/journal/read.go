@@ -78,7 +78,10 @@ func (j *Journal) ReadAll(ctx context.Context, fn func(*Entry) error) (Report, e
 func (j *Journal) ReadFrom(ctx context.Context, after uint64, fn func(*Entry) error) (Report, error) {
 	j.readMu.RLock()
 	defer j.readMu.RUnlock()
-	limit := j.quiesce()
+	limit, err := j.quiesce(ctx)
+	if err != nil {
+		return Report{}, err
+	}
 	rep, voids, err := j.survey(ctx, after, limit)
 	if err != nil {
 		return rep, err
@@ -111,30 +114,43 @@ func (j *Journal) ReadFrom(ctx context.Context, after uint64, fn func(*Entry) er
 }
 
 // quiesce waits until every drive has processed the batches dispatched so
-// far, and returns the last seq dispatched.
-func (j *Journal) quiesce() uint64 {
+// far (or ctx ends), and returns the last seq dispatched.
+func (j *Journal) quiesce(ctx context.Context) (uint64, error) {
 	j.mu.Lock()
 	if j.cfg.ReadOnly || j.closed {
 		defer j.mu.Unlock()
-		return j.next - 1
+		return j.next - 1, nil
 	}
-	limit, bars := j.next-1, j.barriers(false)
+	limit := j.next - 1
+	bars, _ := j.barriers(ctx, false)
 	j.mu.Unlock()
+	return limit, waitAll(ctx, bars)
+}
+
+func waitAll(ctx context.Context, bars []chan struct{}) error {
 	for _, b := range bars {
-		<-b
+		select {
+		case <-b:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	return limit
+	return nil
 }
 
 // barriers queues a barrier on every drive (skipping a full queue unless
 // block) and returns the channels closed when the drives reach them; j.mu
 // is held.
-func (j *Journal) barriers(block bool) []chan struct{} {
+func (j *Journal) barriers(ctx context.Context, block bool) ([]chan struct{}, error) {
 	var out []chan struct{}
 	for _, d := range j.drives {
 		b := &batch{barrier: make(chan struct{})}
 		if block {
-			d.ch <- b
+			select {
+			case d.ch <- b:
+			case <-ctx.Done():
+				return out, ctx.Err()
+			}
 		} else {
 			select {
 			case d.ch <- b:
@@ -144,7 +160,7 @@ func (j *Journal) barriers(block bool) []chan struct{} {
 		}
 		out = append(out, b.barrier)
 	}
-	return out
+	return out, nil
 }
 
 // survey is the first pass of a read: it checks every copy, fills the

@@ -33,8 +33,12 @@ func (j *Journal) Repair(ctx context.Context) (Report, error) {
 		return Report{}, ErrClosed
 	}
 	// Let every drive finish what it was given.
-	for _, b := range j.barriers(true) {
-		<-b
+	bars, err := j.barriers(ctx, true)
+	if err == nil {
+		err = waitAll(ctx, bars)
+	}
+	if err != nil {
+		return Report{}, err
 	}
 	limit := j.next - 1
 	rep, _, err := j.survey(ctx, 0, limit)

@@ -143,14 +143,19 @@ func (d *drive) run(j *Journal) {
 }
 
 // write appends the batches' frames in one write and fsyncs them, starting
-// a new segment first when the current one is full.
+// a new segment first when the current one is full. It holds d.mu only to
+// read and update the drive's state, never across I/O, so a hung drive
+// holds up nobody but itself. d.f belongs to the drive's goroutine (and to
+// Open, Close and Repair while the goroutine is idle).
 func (d *drive) write(j *Journal, group []*batch, size int) error {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.err != nil {
-		return d.err
+	err, lastSize := d.err, d.lastSize
+	d.mu.Unlock()
+	if err != nil {
+		d.closeFile()
+		return err
 	}
-	roll := d.f == nil || d.lastSize >= j.cfg.SegmentSize
+	roll := d.f == nil || lastSize >= j.cfg.SegmentSize
 	var buf []byte
 	if roll || len(group) > 1 {
 		buf = make([]byte, 0, headerSize+size)
@@ -166,27 +171,32 @@ func (d *drive) write(j *Journal, group []*batch, size int) error {
 	name := segmentName(group[0].first)
 	if roll {
 		if d.f != nil {
-			if err := d.f.Close(); err != nil {
-				return d.failLocked(err)
-			}
+			err := d.f.Close()
 			d.f = nil
+			if err != nil {
+				return d.fail(err)
+			}
 		}
 		f, err := d.ops.create(name)
 		if err != nil {
-			return d.failLocked(err)
+			return d.fail(err)
 		}
 		d.f = f
 	}
 	if _, err := d.f.Write(buf); err != nil {
-		return d.failLocked(err)
+		return d.fail(err)
 	}
 	if err := d.f.Sync(); err != nil {
-		return d.failLocked(err)
+		return d.fail(err)
 	}
 	if roll {
 		if err := d.ops.syncDir(); err != nil {
-			return d.failLocked(err)
+			return d.fail(err)
 		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if roll {
 		d.segs = append(d.segs, segInfo{name: name, first: group[0].first})
 		d.lastSize = 0
 	}
@@ -195,22 +205,28 @@ func (d *drive) write(j *Journal, group []*batch, size int) error {
 	return nil
 }
 
-func (d *drive) fail(err error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.failLocked(err)
+// fail takes the drive offline (from its own goroutine) until the journal
+// is reopened or repaired. Its files stay as they are: a partial write is a
+// torn tail the next open cuts away.
+func (d *drive) fail(err error) error {
+	d.closeFile()
+	return d.setErr(err)
 }
 
-// failLocked takes the drive offline until the journal is reopened or
-// repaired. Its files stay as they are: a partial write is a torn tail the
-// next open cuts away.
-func (d *drive) failLocked(err error) error {
+// setErr marks the drive offline; the drive's goroutine closes its file
+// when it next runs.
+func (d *drive) setErr(err error) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.err == nil {
 		d.err = fmt.Errorf("journal: drive %s offline: %w", d.dir, err)
-		if d.f != nil {
-			d.f.Close()
-			d.f = nil
-		}
 	}
 	return d.err
+}
+
+func (d *drive) closeFile() {
+	if d.f != nil {
+		d.f.Close()
+		d.f = nil
+	}
 }
