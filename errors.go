@@ -35,6 +35,12 @@ var (
 	// ErrPolicyDenied is a denial by a policy statement; the error names
 	// the statement's sid, never the policy's text.
 	ErrPolicyDenied = fmt.Errorf("%w: denied by policy", ErrPermissionDenied)
+	// ErrMFARequired means the request needs a valid MFA code (metadata
+	// x-wormvault-mfa: <device> <code>) and sent none.
+	ErrMFARequired = fmt.Errorf("%w: MFA required", ErrPermissionDenied)
+	// ErrMFAInvalid means the MFA code sent is malformed, wrong, expired,
+	// already used, or names no confirmed device.
+	ErrMFAInvalid = fmt.Errorf("%w: MFA code invalid", ErrPermissionDenied)
 
 	// ErrVaultLocked means the vault's lock policy is LOCKED: it can never
 	// be changed, aborted or replaced, and the vault never deleted.

@@ -34,6 +34,8 @@ var reasons = []struct {
 	{ErrRetentionActive, "RETENTION_ACTIVE"},
 	{ErrLegalHoldActive, "LEGAL_HOLD_ACTIVE"},
 	{ErrPolicyDenied, "POLICY_DENIED"},
+	{ErrMFARequired, "MFA_REQUIRED"},
+	{ErrMFAInvalid, "MFA_INVALID"},
 	{ErrPermissionDenied, "PERMISSION_DENIED"},
 	{ErrUnauthenticated, "UNAUTHENTICATED"},
 	{ErrResourceExhausted, "RESOURCE_EXHAUSTED"},

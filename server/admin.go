@@ -24,6 +24,9 @@ func requireRoot(ctx context.Context, action string) error {
 }
 
 func (a *adminService) GetClockStatus(ctx context.Context, _ *wormvaultv1.GetClockStatusRequest) (*wormvaultv1.GetClockStatusResponse, error) {
+	if err := a.store.AuthorizeGlobal(callerOf(ctx), "GetClockStatus"); err != nil {
+		return nil, err
+	}
 	return clockStatusToProto(a.store.Clock().Status()), nil
 }
 
@@ -38,6 +41,9 @@ func (a *adminService) AcknowledgeClock(ctx context.Context, _ *wormvaultv1.Ackn
 }
 
 func (a *adminService) GetStorageStatus(ctx context.Context, _ *wormvaultv1.GetStorageStatusRequest) (*wormvaultv1.GetStorageStatusResponse, error) {
+	if err := a.store.AuthorizeGlobal(callerOf(ctx), "GetStorageStatus"); err != nil {
+		return nil, err
+	}
 	st := a.store.StorageStatus(ctx)
 	resp := &wormvaultv1.GetStorageStatusResponse{DataShards: int32(st.DataShards), ParityShards: int32(st.ParityShards), HealPending: int64(st.HealPending)}
 	for _, d := range st.Drives {
@@ -62,7 +68,7 @@ func (a *adminService) GetStorageStatus(ctx context.Context, _ *wormvaultv1.GetS
 
 func (a *adminService) Heal(req *wormvaultv1.HealRequest, stream wormvaultv1.AdminService_HealServer) error {
 	ctx := stream.Context()
-	if err := requireRoot(ctx, "start a heal"); err != nil {
+	if err := a.store.AuthorizeGlobal(callerOf(ctx), "Heal"); err != nil {
 		return err
 	}
 	toProto := func(p vault.HealProgress, done bool) *wormvaultv1.HealResponse {
@@ -83,6 +89,9 @@ func (a *adminService) Heal(req *wormvaultv1.HealRequest, stream wormvaultv1.Adm
 }
 
 func (a *adminService) ListFixityReports(ctx context.Context, req *wormvaultv1.ListFixityReportsRequest) (*wormvaultv1.ListFixityReportsResponse, error) {
+	if err := a.store.AuthorizeGlobal(callerOf(ctx), "ListFixityReports"); err != nil {
+		return nil, err
+	}
 	n := int(req.GetPageSize())
 	switch {
 	case n < 0:
@@ -114,7 +123,7 @@ func (a *adminService) ListFixityReports(ctx context.Context, req *wormvaultv1.L
 }
 
 func (a *adminService) Scrub(ctx context.Context, req *wormvaultv1.ScrubRequest) (*wormvaultv1.ScrubResponse, error) {
-	if err := requireRoot(ctx, "start a scrub"); err != nil {
+	if err := a.store.AuthorizeGlobal(callerOf(ctx), "Scrub"); err != nil {
 		return nil, err
 	}
 	if req.GetBytesPerSecond() < 0 {

@@ -20,6 +20,7 @@ func vaultToProto(v *vault.Vault) *wormvaultv1.Vault {
 		CreateTime:       timestamppb.New(v.CreateTime),
 		DefaultRetention: defaultRetentionToProto(v.DefaultRetention),
 		MaxRetention:     durationpb.New(v.MaxRetention),
+		MfaDelete:        v.MFADelete,
 	}
 }
 

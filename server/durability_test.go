@@ -27,6 +27,26 @@ func dump(t *testing.T, c *conn) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ids := wormvaultv1.NewIdentityServiceClient(c.cc)
+	ps, err := ids.ListPrincipals(c.ctx(), &wormvaultv1.ListPrincipalsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps.GetPrincipals() {
+		fmt.Fprintln(&b, "principal:", protojson.Format(p))
+		keys, err := ids.ListAccessKeys(c.ctx(), &wormvaultv1.ListAccessKeysRequest{Principal: p.GetName()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintln(&b, "keys:", protojson.Format(keys))
+		if p.GetName() != "root" {
+			pol, err := ids.GetPrincipalPolicy(c.ctx(), &wormvaultv1.GetPrincipalPolicyRequest{Principal: p.GetName()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintln(&b, "identity policy:", pol.GetPolicy())
+		}
+	}
 	for _, v := range vs.GetVaults() {
 		fmt.Fprintln(&b, protojson.Format(v))
 		if l, err := locks.GetVaultLock(c.ctx(), &wormvaultv1.GetVaultLockRequest{Vault: v.GetName()}); err == nil {
@@ -49,6 +69,7 @@ func dump(t *testing.T, c *conn) string {
 type populated struct {
 	data       map[string][]byte // "vault/key@version" -> bytes
 	compliance *wormvaultv1.Archive
+	robot      *conn // a principal's key, which must still work
 }
 
 // populate stores what the catalog must never lose: archives under
@@ -118,6 +139,11 @@ func populate(t *testing.T, c *conn) populated {
 	if _, err := c.vaults.SetVaultAccessPolicy(c.ctx(), &wormvaultv1.SetVaultAccessPolicyRequest{Vault: "ledger", Policy: access}); err != nil {
 		t.Fatal(err)
 	}
+	p.robot = newPrincipal(t, c, "auditor", auditorPolicy)
+	newPrincipal(t, c, "gone", "")
+	if _, err := wormvaultv1.NewIdentityServiceClient(c.cc).DeletePrincipal(c.ctx(), &wormvaultv1.DeletePrincipalRequest{Name: "gone"}); err != nil {
+		t.Fatal(err)
+	}
 	return p
 }
 
@@ -132,6 +158,11 @@ func (p populated) verify(t *testing.T, c *conn) {
 	}
 	_, err := c.archives.DeleteArchive(c.ctx(), &wormvaultv1.DeleteArchiveRequest{Vault: "evidence", Key: p.compliance.GetKey(), VersionId: p.compliance.GetVersionId(), BypassGovernanceRetention: true})
 	wantStatus(t, err, codes.PermissionDenied, "")
+	// The principal's key and identity policy came back with the catalog.
+	robot := c.as(p.robot.token)
+	if _, err := robot.vaults.ListVaults(robot.ctx(), &wormvaultv1.ListVaultsRequest{}); err != nil {
+		t.Fatalf("the auditor's key or policy did not survive the rebuild: %v", err)
+	}
 }
 
 func TestCatalogRebuild(t *testing.T) {

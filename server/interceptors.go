@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -54,7 +55,9 @@ func unauthenticated(fullMethod string) bool {
 		strings.HasPrefix(fullMethod, "/grpc.reflection.")
 }
 
-// authenticate reads the bearer token from metadata and resolves the caller.
+// authenticate resolves the caller from the bearer token in metadata or,
+// when no authorization is sent, from a verified client certificate (mTLS).
+// When both come, the bearer token decides.
 func (s *Server) authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
 	ctx = context.WithValue(ctx, requestIDKey, newRequestID())
 	if unauthenticated(fullMethod) {
@@ -62,14 +65,15 @@ func (s *Server) authenticate(ctx context.Context, fullMethod string) (context.C
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
 	vals := md.Get("authorization")
-	if len(vals) != 1 {
-		return ctx, fmt.Errorf("%w: send metadata authorization: Bearer <key-id>.<secret>", wormvault.ErrUnauthenticated)
+	var (
+		caller vault.Caller
+		err    error
+	)
+	if cert := verifiedClientCert(ctx); cert != nil && len(vals) == 0 {
+		caller, err = s.certCaller(ctx, cert)
+	} else {
+		caller, err = s.bearerCaller(ctx, vals)
 	}
-	scheme, token, ok := strings.Cut(vals[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ctx, fmt.Errorf("%w: authorization must be \"Bearer <key-id>.<secret>\"", wormvault.ErrUnauthenticated)
-	}
-	caller, err := s.store.Authenticate(ctx, strings.TrimSpace(token))
 	if err != nil {
 		return ctx, err
 	}
@@ -79,7 +83,42 @@ func (s *Server) authenticate(ctx context.Context, fullMethod string) (context.C
 		}
 		_, caller.SecureTransport = p.AuthInfo.(credentials.TLSInfo)
 	}
+	if mfa := md.Get(mfaMetadata); len(mfa) > 0 {
+		if err := s.verifyMFA(ctx, caller, mfa); err != nil {
+			return ctx, err
+		}
+		caller.MFAPresent = true
+	}
 	return context.WithValue(ctx, callerKey, caller), nil
+}
+
+// bearerCaller resolves the caller from the authorization metadata.
+func (s *Server) bearerCaller(ctx context.Context, vals []string) (vault.Caller, error) {
+	if len(vals) != 1 {
+		return vault.Caller{}, fmt.Errorf("%w: send metadata authorization: Bearer <key-id>.<secret>", wormvault.ErrUnauthenticated)
+	}
+	scheme, token, ok := strings.Cut(vals[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return vault.Caller{}, fmt.Errorf("%w: authorization must be \"Bearer <key-id>.<secret>\"", wormvault.ErrUnauthenticated)
+	}
+	token = strings.TrimSpace(token)
+	// Guessing is slowed per remote address and per key id tried.
+	keyID, _, _ := strings.Cut(token, ".")
+	ipKey := ""
+	if p, ok := peer.FromContext(ctx); ok {
+		if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+			ipKey = "ip:" + host
+		}
+	}
+	if err := s.authLimit.check(ipKey, "key:"+keyID); err != nil {
+		return vault.Caller{}, err
+	}
+	caller, err := s.store.Authenticate(ctx, token)
+	if errors.Is(err, wormvault.ErrUnauthenticated) {
+		s.authLimit.failed(ipKey, "key:"+keyID)
+		s.log.WarnContext(ctx, "failed authentication", "key_id", keyID, "remote", ipKey, "request_id", requestID(ctx))
+	}
+	return caller, err
 }
 
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {

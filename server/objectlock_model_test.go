@@ -2,8 +2,9 @@ package server_test
 
 // A property test of the Object Lock rules through the real server: random
 // sequences of uploads, retention and legal-hold changes, deletes, clock
-// advances, forward jumps, setbacks and acknowledgements, by root (the only
-// principal today), checked after every step against a reference model of
+// advances, forward jumps, setbacks and acknowledgements, by root, an officer
+// allowed to bypass GOVERNANCE and a clerk who is not, checked after every
+// step against a reference model of
 // the versions, and against the WORM invariant itself, stated on what the
 // server reports before and after the step: no version under active
 // COMPLIANCE or a standing legal hold is ever removed or has its protection
@@ -63,7 +64,10 @@ func refusal(code codes.Code, reason string) outcome { return outcome{code, reas
 
 // lockModel is the reference model of one vault.
 type lockModel struct {
-	c       *conn
+	c *conn
+	// users are the principals the steps run as: root, an officer allowed
+	// to bypass GOVERNANCE retention, and a clerk who is not.
+	users   map[string]*conn
 	fc      *fakeClock
 	vault   string
 	def     *wormvaultv1.DefaultRetention
@@ -368,16 +372,34 @@ func (m *lockModel) setRetention(t *rapid.T) {
 		r = retention(mode, until)
 	}
 	bypass := rapid.Bool().Draw(t, "bypass")
+	who, c := m.drawUser(t)
+	// The bypass counts only when asked for AND allowed.
+	granted := bypass && who != "clerk"
 	want := missing(vid)
 	if v != nil {
-		want = m.predictSetRetention(v, mode, until, bypass)
+		want = m.predictSetRetention(v, mode, until, granted)
 	}
-	m.run(t, step{name: fmt.Sprintf("SetRetention(%v until %s, bypass %v)", mode, until.Format(time.RFC3339Nano), bypass), target: v.idOrEmpty(), bypass: bypass, expected: want}, func() error {
-		_, err := m.c.setRetention(m.vault, key, vid, r, bypass)
+	m.run(t, step{name: fmt.Sprintf("%s: SetRetention(%v until %s, bypass %v)", who, mode, until.Format(time.RFC3339Nano), bypass), target: v.idOrEmpty(), bypass: granted, expected: want}, func() error {
+		_, err := c.setRetention(m.vault, key, vid, r, bypass)
 		return err
 	}, func() {
 		v.mode, v.until, v.fromDefault = mode, until, false
 	})
+}
+
+// drawUser picks who runs a step.
+func (m *lockModel) drawUser(t *rapid.T) (string, *conn) {
+	who := rapid.SampledFrom([]string{"root", "officer", "clerk"}).Draw(t, "principal")
+	return who, m.users[who]
+}
+
+// modelUsers creates the officer and the clerk on a fresh server.
+func modelUsers(t *testing.T, c *conn) map[string]*conn {
+	const officer = `{"statements":[{"sid":"officer","effect":"ALLOW","principals":["officer"],"actions":["wormvault:*"],"resources":["*"]}]}`
+	// Not "wormvault:*Retention": that glob also matches
+	// wormvault:BypassGovernanceRetention (this test found exactly that).
+	const clerk = `{"statements":[{"sid":"clerk","effect":"ALLOW","principals":["clerk"],"actions":["wormvault:*Archive*","wormvault:SetRetention","wormvault:GetRetention","wormvault:*LegalHold","wormvault:ExplainProtection","wormvault:GetVault"],"resources":["*"]}]}`
+	return map[string]*conn{"root": c, "officer": newPrincipal(t, c, "officer", officer), "clerk": newPrincipal(t, c, "clerk", clerk)}
 }
 
 func (v *mVer) idOrEmpty() string {
@@ -409,8 +431,10 @@ func (m *lockModel) setLegalHold(t *rapid.T) {
 	if !on {
 		s.release = name
 	}
+	who, c := m.drawUser(t)
+	s.name = who + ": " + s.name
 	m.run(t, s, func() error {
-		_, err := m.c.setHold(m.vault, key, vid, on, id, "")
+		_, err := c.setHold(m.vault, key, vid, on, id, "")
 		return err
 	}, func() {
 		if on {
@@ -427,7 +451,8 @@ func (m *lockModel) deleteMarker(t *rapid.T) {
 	key := rapid.SampledFrom(modelKeys).Draw(t, "key")
 	var resp *wormvaultv1.DeleteArchiveResponse
 	m.run(t, step{name: "DeleteArchive(no version)", creates: true, expected: allowed}, func() (err error) {
-		resp, err = m.c.deleteArchive(m.vault, key, "", rapid.Bool().Draw(t, "bypass"))
+		_, c := m.drawUser(t)
+		resp, err = c.deleteArchive(m.vault, key, "", rapid.Bool().Draw(t, "bypass"))
 		return err
 	}, func() {
 		if !resp.GetDeleteMarker() {
@@ -440,12 +465,14 @@ func (m *lockModel) deleteMarker(t *rapid.T) {
 func (m *lockModel) deleteVersion(t *rapid.T) {
 	key, vid, v := m.drawTarget(t, false)
 	bypass := rapid.Bool().Draw(t, "bypass")
+	who, c := m.drawUser(t)
+	granted := bypass && who != "clerk"
 	want := missing(vid)
 	if v != nil {
-		want = m.predictDelete(v, bypass)
+		want = m.predictDelete(v, granted)
 	}
-	m.run(t, step{name: fmt.Sprintf("DeleteArchive(version, bypass %v)", bypass), target: v.idOrEmpty(), bypass: bypass, expected: want}, func() error {
-		_, err := m.c.deleteArchive(m.vault, key, vid, bypass)
+	m.run(t, step{name: fmt.Sprintf("%s: DeleteArchive(version, bypass %v)", who, bypass), target: v.idOrEmpty(), bypass: granted, expected: want}, func() error {
+		_, err := c.deleteArchive(m.vault, key, vid, bypass)
 		return err
 	}, func() {
 		delete(m.vers, v.id)
@@ -546,6 +573,7 @@ func TestModelObjectLock(t *testing.T) {
 	setRapidChecks(t, checks)
 	fc := newFakeClock()
 	s, c := startWithClock(t, fc)
+	users := modelUsers(t, c)
 	iteration := 0
 	rapid.Check(t, func(rt *rapid.T) {
 		iteration++
@@ -555,8 +583,9 @@ func TestModelObjectLock(t *testing.T) {
 			s.Stop()
 			fc = newFakeClock()
 			s, c = startWithClock(t, fc)
+			users = modelUsers(t, c)
 		}
-		m := &lockModel{c: c, fc: fc, vault: fmt.Sprintf("model-%d", iteration), vers: map[string]*mVer{}}
+		m := &lockModel{c: c, users: users, fc: fc, vault: fmt.Sprintf("model-%d", iteration), vers: map[string]*mVer{}}
 		m.def = rapid.SampledFrom([]*wormvaultv1.DefaultRetention{nil, {Mode: gov, Days: 1}, {Mode: comp, Days: 1}}).Draw(rt, "default retention")
 		if _, err := c.vaults.CreateVault(c.ctx(), &wormvaultv1.CreateVaultRequest{Name: m.vault, DefaultRetention: m.def}); err != nil {
 			rt.Fatalf("CreateVault: %v", err)

@@ -46,20 +46,47 @@ type Config struct {
 	ScrubInterval time.Duration
 	// ScrubRate caps the bytes per second a scrub reads (default 64 MiB/s).
 	ScrubRate int64
+	// AuthFailureBurst failed authentications are allowed per remote
+	// address and per key id, then one more every AuthFailureEvery; beyond
+	// that, RESOURCE_EXHAUSTED with a retry delay (default 10, 6s; 0
+	// disables).
+	AuthFailureBurst int
+	AuthFailureEvery time.Duration
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
+
+	// TLSCertFile and TLSKeyFile are PEM files of the server certificate
+	// (chain) and its key; set both to serve TLS 1.3. Empty: plaintext.
+	TLSCertFile, TLSKeyFile string
+	// ClientCAFile holds PEM CA certificates that issue client
+	// certificates (mTLS; needs TLS). A verified client certificate names
+	// its principal by a URI SAN wormvault://principal/NAME, else by its
+	// CommonName, and needs no bearer key; a bearer key, when sent,
+	// decides instead. Empty: client certificates are not asked for.
+	ClientCAFile string
+	// AllowInsecure permits plaintext on a non-loopback Listen address;
+	// without it Validate refuses, as bearer keys would cross the network
+	// in clear. Plaintext on loopback is always allowed.
+	AllowInsecure bool
+	// DevTLS serves TLS with a self-signed ECDSA P-256 certificate for
+	// 127.0.0.1, ::1 and localhost, created on first start in
+	// DataDir/dev-tls/ (key mode 0600) and reused; clients trust it with
+	// --tls-ca DevTLSCertFile(). For local trials, not production.
+	DevTLS bool
 }
 
 // DefaultConfig is what `wormvault serve` runs with when given no flags.
 func DefaultConfig() Config {
 	return Config{
-		Listen:        "127.0.0.1:7420",
-		Vault:         vault.DefaultConfig("wormvault-data"),
-		ShutdownGrace: 30 * time.Second,
-		ClockTick:     2 * time.Second,
-		SweepInterval: 10 * time.Minute,
-		ScrubInterval: 24 * time.Hour,
-		ScrubRate:     64 << 20,
+		Listen:           "127.0.0.1:7420",
+		Vault:            vault.DefaultConfig("wormvault-data"),
+		ShutdownGrace:    30 * time.Second,
+		ClockTick:        2 * time.Second,
+		SweepInterval:    10 * time.Minute,
+		ScrubInterval:    24 * time.Hour,
+		ScrubRate:        64 << 20,
+		AuthFailureBurst: 10,
+		AuthFailureEvery: 6 * time.Second,
 	}
 }
 
@@ -70,6 +97,9 @@ func (c Config) Validate() error {
 	}
 	if c.ClockTick <= 0 || c.SweepInterval <= 0 || c.ShutdownGrace < 0 || c.ScrubInterval < 0 || c.ScrubRate < 0 {
 		return errors.New("server: config: ClockTick and SweepInterval must be positive; ShutdownGrace, ScrubInterval and ScrubRate not negative")
+	}
+	if err := c.validateTLS(); err != nil {
+		return err
 	}
 	return c.Vault.Validate()
 }
@@ -90,6 +120,8 @@ type Server struct {
 	// caller prints it once.
 	RootToken string
 
+	authLimit *authLimiter
+
 	stop    chan struct{}
 	done    chan struct{}
 	bgDone  chan struct{} // closed when the background duties have stopped
@@ -107,6 +139,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Vault.Logger = log
+	creds, err := cfg.transportCredentials(log)
+	if err != nil {
+		return nil, err
+	}
 	store, err := vault.Open(ctx, cfg.Vault)
 	if err != nil {
 		return nil, err
@@ -118,6 +154,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.RootToken = token
+	if cfg.AuthFailureBurst > 0 && cfg.AuthFailureEvery > 0 {
+		s.authLimit = newAuthLimiter(cfg.AuthFailureEvery, cfg.AuthFailureBurst)
+	}
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		store.Close()
@@ -125,6 +164,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.lis = lis
 	s.grpc = grpc.NewServer(
+		grpc.Creds(creds), // nil: plaintext
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
 		// Uploads carry chunks of up to 4 MiB plus framing.
@@ -142,6 +182,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	wormvaultv1.RegisterArchiveServiceServer(s.grpc, &archiveService{store: store})
 	wormvaultv1.RegisterAdminServiceServer(s.grpc, &adminService{store: store})
 	wormvaultv1.RegisterLockServiceServer(s.grpc, &lockService{store: store})
+	wormvaultv1.RegisterIdentityServiceServer(s.grpc, &identityService{store: store, credentials: cfg.CredentialsFile()})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/wormvault/wormvault"
 )
@@ -69,6 +70,12 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	if errors.As(err, &fe) {
 		info.Metadata = map[string]string{"field": fe.Field}
 		if withDetails, derr := st.WithDetails(info, &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: fe.Field, Description: fe.Reason}}}); derr == nil {
+			return withDetails.Err()
+		}
+	}
+	var re *retryError
+	if errors.As(err, &re) {
+		if withDetails, derr := st.WithDetails(info, &errdetails.RetryInfo{RetryDelay: durationpb.New(re.after)}); derr == nil {
 			return withDetails.Err()
 		}
 	}

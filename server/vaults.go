@@ -56,7 +56,7 @@ func (v *vaultService) ListVaults(ctx context.Context, req *wormvaultv1.ListVaul
 }
 
 // updatableVaultFields are the paths UpdateVault accepts in update_mask.
-var updatableVaultFields = []string{"default_retention", "max_retention"}
+var updatableVaultFields = []string{"default_retention", "max_retention", "mfa_delete"}
 
 func (v *vaultService) UpdateVault(ctx context.Context, req *wormvaultv1.UpdateVaultRequest) (*wormvaultv1.UpdateVaultResponse, error) {
 	if req.GetVault() == nil {
@@ -82,6 +82,9 @@ func (v *vaultService) UpdateVault(ctx context.Context, req *wormvaultv1.UpdateV
 			}
 			d := mr.AsDuration()
 			u.MaxRetention = &d
+		case "mfa_delete":
+			on := req.GetVault().GetMfaDelete()
+			u.MFADelete = &on
 		default:
 			return nil, wormvault.InvalidArgument("update_mask", "cannot update %q; updatable: %v", p, updatableVaultFields)
 		}

@@ -15,6 +15,10 @@ type Caller struct {
 	Encryption      string
 	AccessPoint     string
 	SourceIP        string
+
+	// identityPolicy is the principal's own policy document, loaded with
+	// the principal when it authenticated.
+	identityPolicy string
 }
 
 // RootPrincipal is the name of the principal created on first start.

@@ -119,8 +119,12 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Caller, error) 
 	if subtle.ConstantTimeCompare(got[:], want) != 1 || !found {
 		return Caller{}, fmt.Errorf("%w: unknown access key or wrong secret", wormvault.ErrUnauthenticated)
 	}
-	p := rec.GetPrincipal()
-	return Caller{Principal: p, Root: p == RootPrincipal}, nil
+	var c Caller
+	err = s.catalog.View(func(tx *catalog.Txn) (err error) {
+		c, err = callerFor(tx, rec.GetPrincipal())
+		return err
+	})
+	return c, err
 }
 
 // writeFileDurable writes a new file atomically: temp, fsync, rename, fsync

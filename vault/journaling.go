@@ -108,3 +108,21 @@ func accessKeyPut(now time.Time, k *recordv1.AccessKey) *journal.Entry {
 	e.Change = &recordv1.JournalEntry_AccessKeyPut{AccessKeyPut: k}
 	return e
 }
+
+func principalPut(now time.Time, p *recordv1.Principal) *journal.Entry {
+	e := entryAt(now)
+	e.Change = &recordv1.JournalEntry_PrincipalPut{PrincipalPut: p}
+	return e
+}
+
+func principalDelete(now time.Time, name string) *journal.Entry {
+	e := entryAt(now)
+	e.Change = &recordv1.JournalEntry_PrincipalDelete{PrincipalDelete: &recordv1.JournalPrincipalDelete{Name: name}}
+	return e
+}
+
+func accessKeyDelete(now time.Time, keyID string) *journal.Entry {
+	e := entryAt(now)
+	e.Change = &recordv1.JournalEntry_AccessKeyDelete{AccessKeyDelete: &recordv1.JournalAccessKeyDelete{KeyId: keyID}}
+	return e
+}

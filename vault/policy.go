@@ -151,6 +151,13 @@ func (s *Store) authorize(caller Caller, a access, now time.Time) (sid string, e
 			pols = append(pols, p)
 		}
 	}
+	if caller.identityPolicy != "" {
+		p, err := s.policies.get(caller.identityPolicy)
+		if err != nil {
+			return "", fmt.Errorf("vault: stored identity policy of %s does not parse: %w", caller.Principal, err)
+		}
+		pols = append(pols, p)
+	}
 	switch d, sid := policy.Decide(req, pols...); {
 	case d == policy.Deny:
 		return sid, fmt.Errorf("%w: statement %q denies %s on %s", wormvault.ErrPolicyDenied, sid, req.Action, req.Resource)
@@ -158,6 +165,14 @@ func (s *Store) authorize(caller Caller, a access, now time.Time) (sid string, e
 		return "", nil
 	}
 	return "", fmt.Errorf("%w: no policy allows %s %s on %s", wormvault.ErrPermissionDenied, caller.Principal, req.Action, req.Resource)
+}
+
+// AuthorizeGlobal decides an action that concerns no vault (the admin
+// service's): root is allowed unless denied, others need an identity
+// policy allowing it (on resource "*").
+func (s *Store) AuthorizeGlobal(caller Caller, action string) error {
+	_, err := s.authorize(caller, access{action: action}, s.clock.Now().Time)
+	return err
 }
 
 // mayBypassGovernance reports whether the caller is allowed

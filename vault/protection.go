@@ -152,6 +152,9 @@ func (s *Store) ExplainProtection(ctx context.Context, caller Caller, vault, key
 		}
 		prot = append(prot, lock.Protection{Kind: lock.ProtectedByPolicy, Sid: sid, Reason: fmt.Sprintf("statement %q of the %s denies wormvault:DeleteArchive", sid, kind)})
 	}
+	if vrec.GetMfaDelete() && !caller.MFAPresent {
+		prot = append(prot, lock.Protection{Kind: lock.ProtectedByMFADelete, Reason: "the vault has MFA delete enabled: a permanent delete needs a valid MFA code (metadata x-wormvault-mfa)"})
+	}
 	return a, prot, nil
 }
 

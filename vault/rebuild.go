@@ -184,8 +184,16 @@ func applyEntry(tx *catalog.Txn, e *journal.Entry) error {
 		return tx.DeleteVault(c.VaultDelete.GetName())
 	case *recordv1.JournalEntry_AccessKeyPut:
 		return tx.PutAccessKey(c.AccessKeyPut)
+	case *recordv1.JournalEntry_PrincipalPut:
+		return tx.PutPrincipal(c.PrincipalPut)
+	case *recordv1.JournalEntry_PrincipalDelete:
+		return tx.DeletePrincipal(c.PrincipalDelete.GetName())
+	case *recordv1.JournalEntry_AccessKeyDelete:
+		return tx.DeleteAccessKey(c.AccessKeyDelete.GetKeyId())
 	case *recordv1.JournalEntry_MetaPut:
 		return tx.PutMeta(c.MetaPut.GetName(), c.MetaPut.GetValue())
+	case *recordv1.JournalEntry_MfaDevicePut:
+		return tx.PutMFADevice(c.MfaDevicePut)
 	case nil:
 		return errors.New("entry carries no change")
 	}

@@ -18,6 +18,8 @@ type VaultSettings struct {
 	DefaultRetention wormvault.DefaultRetention
 	// MaxRetention caps new retain-until times; zero means 100 years.
 	MaxRetention time.Duration
+	// MFADelete: permanent deletes, and turning this off, need MFA.
+	MFADelete bool
 }
 
 // Vault is a vault as callers see it.
@@ -38,7 +40,8 @@ func (s *Store) CreateVault(ctx context.Context, caller Caller, name string, def
 	if err := lock.CheckDefaultRetentionFits("default_retention", def, wormvault.MaxRetentionPeriod); err != nil {
 		return nil, err
 	}
-	if _, err := s.authorize(caller, access{action: "CreateVault"}, s.clock.Now().Time); err != nil {
+	// The vault does not exist yet: policies see its name only.
+	if _, err := s.authorize(caller, access{action: "CreateVault", vault: &recordv1.Vault{Name: name}}, s.clock.Now().Time); err != nil {
 		return nil, fmt.Errorf("vault.CreateVault %s: %w", name, err)
 	}
 	rec := &recordv1.Vault{
@@ -103,6 +106,8 @@ func (s *Store) ListVaults(ctx context.Context, caller Caller, after string, lim
 type VaultUpdate struct {
 	DefaultRetention *wormvault.DefaultRetention
 	MaxRetention     *time.Duration
+	// MFADelete may be changed only by root, with MFA, either way.
+	MFADelete *bool
 }
 
 // UpdateVault changes a vault's settings. Changes never affect versions
@@ -139,6 +144,12 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 		}
 		if u.DefaultRetention != nil {
 			rec.DefaultRetention = defaultToRecord(*u.DefaultRetention)
+		}
+		if u.MFADelete != nil {
+			if err := checkMFADeleteChange(caller); err != nil {
+				return nil, err
+			}
+			rec.MfaDelete = *u.MFADelete
 		}
 		def := defaultFromRecord(rec.GetDefaultRetention())
 		if err := lock.CheckDefaultRetentionFits("vault.default_retention", def, time.Duration(rec.GetMaxRetentionNanos())); err != nil {
@@ -192,6 +203,7 @@ func vaultFromRecord(r *recordv1.Vault) *Vault {
 		VaultSettings: VaultSettings{
 			DefaultRetention: defaultFromRecord(r.GetDefaultRetention()),
 			MaxRetention:     maxRetention(r),
+			MFADelete:        r.GetMfaDelete(),
 		},
 	}
 }

@@ -37,12 +37,14 @@ type Client struct {
 	archives wormvaultv1.ArchiveServiceClient
 	admin    wormvaultv1.AdminServiceClient
 	locks    wormvaultv1.LockServiceClient
+	identity wormvaultv1.IdentityServiceClient
 	retries  int
 	pageSize int32
 }
 
 type options struct {
 	token    string
+	mfa      string
 	tls      *tls.Config
 	insecure bool
 	retries  int
@@ -105,6 +107,14 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 		}
 		dopts = append(dopts, grpc.WithPerRPCCredentials(bearer{token: o.token}))
 	}
+	if o.mfa != "" {
+		if err := checkMFA(o.mfa); err != nil {
+			return nil, errorf("dial: %w", err)
+		}
+		dopts = append(dopts,
+			grpc.WithChainUnaryInterceptor(mfaUnary(o.mfa)),
+			grpc.WithChainStreamInterceptor(mfaStream(o.mfa)))
+	}
 	conn, err := grpc.NewClient(addr, dopts...)
 	if err != nil {
 		return nil, errorf("dial %s: %w", addr, err)
@@ -115,6 +125,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 		archives: wormvaultv1.NewArchiveServiceClient(conn),
 		admin:    wormvaultv1.NewAdminServiceClient(conn),
 		locks:    wormvaultv1.NewLockServiceClient(conn),
+		identity: wormvaultv1.NewIdentityServiceClient(conn),
 		retries:  o.retries,
 		pageSize: o.pageSize,
 	}, nil
@@ -134,6 +145,9 @@ func (c *Client) Admin() wormvaultv1.AdminServiceClient { return c.admin }
 
 // Locks returns the raw LockService stub.
 func (c *Client) Locks() wormvaultv1.LockServiceClient { return c.locks }
+
+// Identity returns the raw IdentityService stub.
+func (c *Client) Identity() wormvaultv1.IdentityServiceClient { return c.identity }
 
 // bearer sends the access key with every call. It does not demand transport
 // security so that it works on a plaintext loopback connection.

@@ -54,6 +54,17 @@ func WithMaxRetention(d time.Duration) VaultOption {
 	}
 }
 
+// WithMFADelete turns the vault's MFA delete on or off (UpdateVault only).
+// While it is on, permanently deleting a version, and turning it off, need
+// an MFA code (ContextWithMFA or WithMFA). Only root may change it, and only
+// with an MFA code.
+func WithMFADelete(on bool) VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.MfaDelete = on
+		s.set("mfa_delete")
+	}
+}
+
 func applyVault(name string, opts []VaultOption) *vaultSettings {
 	s := &vaultSettings{vault: &wormvaultv1.Vault{Name: name}}
 	for _, opt := range opts {
@@ -65,8 +76,10 @@ func applyVault(name string, opts []VaultOption) *vaultSettings {
 // CreateVault creates an empty vault. Only WithDefaultRetention applies.
 func (c *Client) CreateVault(ctx context.Context, name string, opts ...VaultOption) (*wormvaultv1.Vault, error) {
 	s := applyVault(name, opts)
-	if s.vault.MaxRetention != nil {
-		return nil, errorf("CreateVault %s: max_retention can only be changed by UpdateVault: %w", name, wormvault.ErrInvalidArgument)
+	for _, p := range s.paths {
+		if p != "default_retention" {
+			return nil, errorf("CreateVault %s: %s can only be changed by UpdateVault: %w", name, p, wormvault.ErrInvalidArgument)
+		}
 	}
 	resp, err := c.vaults.CreateVault(ctx, &wormvaultv1.CreateVaultRequest{
 		Name:             name,
@@ -96,7 +109,7 @@ func (c *Client) ListVaults(ctx context.Context) iter.Seq2[*wormvaultv1.Vault, e
 }
 
 // UpdateVault changes the fields the options name (default retention, max
-// retention) and returns the updated vault.
+// retention, MFA delete) and returns the updated vault.
 func (c *Client) UpdateVault(ctx context.Context, name string, opts ...VaultOption) (*wormvaultv1.Vault, error) {
 	s := applyVault(name, opts)
 	if len(s.paths) == 0 {

@@ -23,6 +23,7 @@ const (
 	credentialsFile = "wormvault-data/root.credentials"
 	envServer       = "WORMVAULT_SERVER"
 	envToken        = "WORMVAULT_TOKEN"
+	envMFA          = "WORMVAULT_MFA"
 )
 
 // app is the state one command line runs with: its streams, its global
@@ -35,6 +36,7 @@ type app struct {
 	server string
 	token  string
 	tlsCA  string
+	mfa    string
 	json   bool
 
 	client *client.Client
@@ -46,6 +48,7 @@ func (a *app) addGlobalFlags(root *cobra.Command) {
 	f.StringVar(&a.token, "token", "", "access key KEYID.SECRET (env "+envToken+", default read from ./"+credentialsFile+")")
 	f.BoolVar(&a.json, "json", false, "print protojson: one document per command, JSON lines for listings")
 	f.StringVar(&a.tlsCA, "tls-ca", "", "dial with TLS, trusting the CA certificates in this PEM `FILE`")
+	f.StringVar(&a.mfa, "mfa", "", "prove MFA: `\"DEVICE CODE\"`, a current code of a confirmed device (env "+envMFA+"); each code works once")
 }
 
 // dial returns the client, connecting on first use.
@@ -61,6 +64,13 @@ func (a *app) dial(ctx context.Context) (*client.Client, error) {
 	var opts []client.Option
 	if token != "" {
 		opts = append(opts, client.WithToken(token))
+	}
+	if mfa := firstNonEmpty(a.mfa, a.getenv(envMFA)); mfa != "" {
+		f := strings.Fields(mfa)
+		if len(f) != 2 {
+			return nil, usagef("--mfa / %s %q: want \"DEVICE CODE\", such as \"phone 123456\"", envMFA, mfa)
+		}
+		opts = append(opts, client.WithMFA(f[0], f[1]))
 	}
 	if a.tlsCA != "" {
 		cfg, err := tlsConfig(a.tlsCA)

@@ -120,6 +120,9 @@ func newRootCmd(a *app) *cobra.Command {
 		newWhyCmd(a),
 		newLockCmd(a),
 		newPolicyCmd(a),
+		newPrincipalCmd(a),
+		newKeyCmd(a),
+		newMFACmd(a),
 		newAdminCmd(a),
 		newServeCmd(),
 	)

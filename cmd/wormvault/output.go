@@ -188,6 +188,7 @@ func vaultFields(v *wormvaultv1.Vault) [][2]string {
 		{"created", formatTime(v.GetCreateTime())},
 		{"default retention", formatDefaultRetention(v.GetDefaultRetention())},
 		{"max retention", formatMaxRetention(v)},
+		{"mfa delete", yesNo(v.GetMfaDelete())},
 	}
 }
 

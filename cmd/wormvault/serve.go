@@ -30,7 +30,15 @@ func newServeCmd() *cobra.Command {
 With no flags it keeps everything under ./wormvault-data (catalog in meta/,
 six erasure drives in drives/d1..d6, 4 data + 2 parity shards) and listens on
 127.0.0.1:7420. On first start it creates the root access key, prints it once
-and saves it to wormvault-data/root.credentials (mode 0600).`,
+and saves it to wormvault-data/root.credentials (mode 0600).
+
+Transport security: --tls-cert and --tls-key serve TLS 1.3; --client-ca also
+accepts client certificates, which name their principal by a URI SAN
+wormvault://principal/NAME (else the CommonName) and need no access key; an
+access key, when sent, decides instead. --dev-tls serves a self-signed
+certificate kept in DATA/dev-tls/ for local trials: clients dial with
+--tls-ca DATA/dev-tls/cert.pem. Plaintext is served only on a loopback
+address (127.0.0.1, ::1, localhost) unless --allow-insecure is given.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
@@ -61,6 +69,11 @@ and saves it to wormvault-data/root.credentials (mode 0600).`,
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long shutdown waits for in-flight calls")
 	f.DurationVar(&cfg.ScrubInterval, "scrub-interval", cfg.ScrubInterval, "how often to verify every archive and write a fixity report (0 disables)")
 	f.Int64Var(&cfg.ScrubRate, "scrub-rate", cfg.ScrubRate, "scrub read rate cap in bytes/s (0: unlimited)")
+	f.StringVar(&cfg.TLSCertFile, "tls-cert", "", "serve TLS 1.3 with this PEM certificate (chain) `FILE` (needs --tls-key)")
+	f.StringVar(&cfg.TLSKeyFile, "tls-key", "", "PEM private key `FILE` of --tls-cert")
+	f.StringVar(&cfg.ClientCAFile, "client-ca", "", "accept client certificates (mTLS) issued by the CAs in this PEM `FILE`")
+	f.BoolVar(&cfg.AllowInsecure, "allow-insecure", false, "allow plaintext on a non-loopback --listen address (access keys travel in clear)")
+	f.BoolVar(&cfg.DevTLS, "dev-tls", false, "serve TLS with a self-signed certificate kept in DATA/dev-tls/ (local trials only)")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&logJSON, "log-json", false, "log as JSON lines instead of text")
 	return cmd
@@ -78,7 +91,7 @@ func serve(ctx context.Context, cfg server.Config) error {
 		server.PrintRootToken(os.Stderr, srv.RootToken, cfg.CredentialsFile())
 	}
 	cfg.Logger.Info("wormvault serving", "addr", srv.Addr(), "data", cfg.Vault.DataDir,
-		"data_shards", cfg.Vault.DataShards, "parity_shards", cfg.Vault.ParityShards)
+		"data_shards", cfg.Vault.DataShards, "parity_shards", cfg.Vault.ParityShards, "tls", cfg.TLS(), "mtls", cfg.ClientCAFile != "")
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve() }()
 	select {

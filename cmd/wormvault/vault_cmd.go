@@ -130,11 +130,11 @@ func newVaultRmCmd(a *app) *cobra.Command {
 func newVaultUpdateCmd(a *app) *cobra.Command {
 	var (
 		retention, maxRetention string
-		noRetention             bool
+		noRetention, mfaDelete  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update NAME",
-		Short: "Change a vault's default retention or maximum retention",
+		Short: "Change a vault's default retention, maximum retention or MFA delete",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var opts []client.VaultOption
@@ -155,8 +155,11 @@ func newVaultUpdateCmd(a *app) *cobra.Command {
 				}
 				opts = append(opts, client.WithMaxRetention(d))
 			}
+			if cmd.Flags().Changed("mfa-delete") {
+				opts = append(opts, client.WithMFADelete(mfaDelete))
+			}
 			if len(opts) == 0 {
-				return usagef("nothing to change: give --retention, --no-retention or --max-retention")
+				return usagef("nothing to change: give --retention, --no-retention, --max-retention or --mfa-delete")
 			}
 			c, err := a.dial(cmd.Context())
 			if err != nil {
@@ -173,6 +176,7 @@ func newVaultUpdateCmd(a *app) *cobra.Command {
 	f.StringVar(&retention, "retention", "", "new default retention, `MODE:PERIOD` such as governance:30d or compliance:7y")
 	f.BoolVar(&noRetention, "no-retention", false, "remove the default retention")
 	f.StringVar(&maxRetention, "max-retention", "", "cap on new retain-until times, `PERIOD` such as 10y or 30d")
+	f.BoolVar(&mfaDelete, "mfa-delete", false, "require MFA for permanent deletes (--mfa-delete=false turns it off); root only, with --mfa")
 	cmd.MarkFlagsMutuallyExclusive("retention", "no-retention")
 	return cmd
 }

@@ -35,6 +35,19 @@ type Option func(*server.Config)
 // WithDataDir reuses a data directory (to restart over existing data).
 func WithDataDir(dir string) Option { return func(c *server.Config) { c.Vault.DataDir = dir } }
 
+// WithTLS serves TLS 1.3 with the PEM certificate and key files.
+func WithTLS(certFile, keyFile string) Option {
+	return func(c *server.Config) { c.TLSCertFile, c.TLSKeyFile = certFile, keyFile }
+}
+
+// WithClientCA accepts client certificates issued by the CAs in caFile
+// (mTLS); use with WithTLS or WithDevTLS.
+func WithClientCA(caFile string) Option { return func(c *server.Config) { c.ClientCAFile = caFile } }
+
+// WithDevTLS serves TLS with the self-signed development certificate,
+// created in the data directory; clients trust Config().DevTLSCertFile().
+func WithDevTLS() Option { return func(c *server.Config) { c.DevTLS = true } }
+
 // WithConfig applies an arbitrary change.
 func WithConfig(f func(*server.Config)) Option { return Option(f) }
 
@@ -70,6 +83,9 @@ func (s *Server) start() {
 	s.served = make(chan error, 1)
 	go func() { s.served <- srv.Serve() }()
 }
+
+// Config is the configuration the server was started with.
+func (s *Server) Config() server.Config { return s.cfg }
 
 // Stop shuts the server down gracefully; safe to call twice.
 func (s *Server) Stop() {

@@ -14,6 +14,8 @@ import (
 //	ver/<vault>\x00<key>\x00<^version-id bytes>   -> recordv1.Version
 //	vid/<version-id>                              -> <vault>\x00<key>
 //	akey/<key-id>                                 -> recordv1.AccessKey
+//	prin/<name>                                   -> recordv1.Principal
+//	mfa/<name>                                    -> recordv1.MFADevice
 //	meta/<name>                                   -> small settings (clock mark, ...)
 //	fixity/<^start-time big-endian>               -> recordv1.FixityReport, newest first
 //
@@ -28,7 +30,10 @@ var (
 	akeyPrefix    = []byte("akey/")
 	metaPrefix    = []byte("meta/")
 	fixityPrefix  = []byte("fixity/")
+	prinPrefix    = []byte("prin/")
 )
+
+func prinKey(name string) []byte { return cat(prinPrefix, []byte(name)) }
 
 func fixityKey(startUnixNano int64) []byte {
 	var b [8]byte
@@ -71,3 +76,7 @@ func vidKey(id string) []byte    { return cat(vidPrefix, []byte(id)) }
 func akeyKey(id string) []byte   { return cat(akeyPrefix, []byte(id)) }
 func metaKey(name string) []byte { return cat(metaPrefix, []byte(name)) }
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+var mfaPrefix = []byte("mfa/")
+
+func mfaKey(name string) []byte { return cat(mfaPrefix, []byte(name)) }

@@ -339,3 +339,48 @@ func (tx *Txn) FixityReports(limit int) ([]*recordv1.FixityReport, error) {
 	}
 	return out, nil
 }
+
+// DeleteAccessKey removes an access key record.
+func (tx *Txn) DeleteAccessKey(keyID string) error { return tx.t.Delete(akeyKey(keyID)) }
+
+// Principal returns a principal record, or false when unknown.
+func (tx *Txn) Principal(name string) (*recordv1.Principal, bool, error) {
+	p := new(recordv1.Principal)
+	ok, err := tx.get(prinKey(name), p)
+	return p, ok, err
+}
+
+// PutPrincipal stores a principal record.
+func (tx *Txn) PutPrincipal(p *recordv1.Principal) error { return tx.put(prinKey(p.GetName()), p) }
+
+// DeletePrincipal removes a principal record.
+func (tx *Txn) DeletePrincipal(name string) error { return tx.t.Delete(prinKey(name)) }
+
+// Principals returns up to limit principals named after `after`.
+func (tx *Txn) Principals(after string, limit int) ([]*recordv1.Principal, error) {
+	it := tx.t.NewIterator(badger.IteratorOptions{Prefix: prinPrefix, PrefetchValues: true})
+	defer it.Close()
+	start := prinKey(after)
+	if after != "" {
+		start = append(start, 0)
+	}
+	var out []*recordv1.Principal
+	for it.Seek(start); it.Valid() && len(out) < limit; it.Next() {
+		p := new(recordv1.Principal)
+		if err := it.Item().Value(func(b []byte) error { return proto.Unmarshal(b, p) }); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// MFADevice returns an MFA device record, or false when unknown.
+func (tx *Txn) MFADevice(name string) (*recordv1.MFADevice, bool, error) {
+	d := new(recordv1.MFADevice)
+	ok, err := tx.get(mfaKey(name), d)
+	return d, ok, err
+}
+
+// PutMFADevice stores an MFA device record.
+func (tx *Txn) PutMFADevice(d *recordv1.MFADevice) error { return tx.put(mfaKey(d.GetName()), d) }

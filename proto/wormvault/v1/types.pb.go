@@ -211,7 +211,11 @@ type Vault struct {
 	DefaultRetention *DefaultRetention `protobuf:"bytes,3,opt,name=default_retention,json=defaultRetention,proto3" json:"default_retention,omitempty"`
 	// Caps any new retain-until time in this vault. Default 100 years. Only
 	// root may raise it; anyone allowed UpdateVault may lower it.
-	MaxRetention  *durationpb.Duration `protobuf:"bytes,4,opt,name=max_retention,json=maxRetention,proto3" json:"max_retention,omitempty"`
+	MaxRetention *durationpb.Duration `protobuf:"bytes,4,opt,name=max_retention,json=maxRetention,proto3" json:"max_retention,omitempty"`
+	// While true, permanently deleting a version (DeleteArchive with a
+	// version_id) and turning this off need a valid MFA code (metadata
+	// x-wormvault-mfa). Only root may change it, and only with an MFA code.
+	MfaDelete     bool `protobuf:"varint,5,opt,name=mfa_delete,json=mfaDelete,proto3" json:"mfa_delete,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -272,6 +276,13 @@ func (x *Vault) GetMaxRetention() *durationpb.Duration {
 		return x.MaxRetention
 	}
 	return nil
+}
+
+func (x *Vault) GetMfaDelete() bool {
+	if x != nil {
+		return x.MfaDelete
+	}
+	return false
 }
 
 // LegalHoldEntry is one named hold standing on a version.
@@ -508,13 +519,15 @@ const file_wormvault_v1_types_proto_rawDesc = "" +
 	"\x10DefaultRetention\x12/\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\x1b.wormvault.v1.RetentionModeR\x04mode\x12\x12\n" +
 	"\x04days\x18\x02 \x01(\x05R\x04days\x12\x14\n" +
-	"\x05years\x18\x03 \x01(\x05R\x05years\"\xe5\x01\n" +
+	"\x05years\x18\x03 \x01(\x05R\x05years\"\x84\x02\n" +
 	"\x05Vault\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12K\n" +
 	"\x11default_retention\x18\x03 \x01(\v2\x1e.wormvault.v1.DefaultRetentionR\x10defaultRetention\x12>\n" +
-	"\rmax_retention\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\fmaxRetention\"\x8f\x01\n" +
+	"\rmax_retention\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\fmaxRetention\x12\x1d\n" +
+	"\n" +
+	"mfa_delete\x18\x05 \x01(\bR\tmfaDelete\"\x8f\x01\n" +
 	"\x0eLegalHoldEntry\x12\x17\n" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n" +

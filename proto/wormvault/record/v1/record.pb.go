@@ -323,8 +323,11 @@ type Vault struct {
 	// Zero means the server default (100 years).
 	MaxRetentionNanos int64 `protobuf:"varint,4,opt,name=max_retention_nanos,json=maxRetentionNanos,proto3" json:"max_retention_nanos,omitempty"`
 	// The vault access policy document (JSON), empty when none.
-	AccessPolicy  string     `protobuf:"bytes,5,opt,name=access_policy,json=accessPolicy,proto3" json:"access_policy,omitempty"`
-	VaultLock     *VaultLock `protobuf:"bytes,6,opt,name=vault_lock,json=vaultLock,proto3" json:"vault_lock,omitempty"`
+	AccessPolicy string     `protobuf:"bytes,5,opt,name=access_policy,json=accessPolicy,proto3" json:"access_policy,omitempty"`
+	VaultLock    *VaultLock `protobuf:"bytes,6,opt,name=vault_lock,json=vaultLock,proto3" json:"vault_lock,omitempty"`
+	// While true, permanently deleting a version and turning this off need
+	// a valid MFA code (only root may change it, and only with one).
+	MfaDelete     bool `protobuf:"varint,7,opt,name=mfa_delete,json=mfaDelete,proto3" json:"mfa_delete,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -399,6 +402,13 @@ func (x *Vault) GetVaultLock() *VaultLock {
 		return x.VaultLock
 	}
 	return nil
+}
+
+func (x *Vault) GetMfaDelete() bool {
+	if x != nil {
+		return x.MfaDelete
+	}
+	return false
 }
 
 // VaultLock is a vault's lock policy and its state. Once LOCKED it never
@@ -832,6 +842,10 @@ type JournalEntry struct {
 	//	*JournalEntry_MetaPut
 	//	*JournalEntry_AccessKeyPut
 	//	*JournalEntry_Void
+	//	*JournalEntry_PrincipalPut
+	//	*JournalEntry_PrincipalDelete
+	//	*JournalEntry_AccessKeyDelete
+	//	*JournalEntry_MfaDevicePut
 	Change        isJournalEntry_Change `protobuf_oneof:"change"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -965,6 +979,42 @@ func (x *JournalEntry) GetVoid() *JournalVoid {
 	return nil
 }
 
+func (x *JournalEntry) GetPrincipalPut() *Principal {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_PrincipalPut); ok {
+			return x.PrincipalPut
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetPrincipalDelete() *JournalPrincipalDelete {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_PrincipalDelete); ok {
+			return x.PrincipalDelete
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetAccessKeyDelete() *JournalAccessKeyDelete {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_AccessKeyDelete); ok {
+			return x.AccessKeyDelete
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetMfaDevicePut() *MFADevice {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_MfaDevicePut); ok {
+			return x.MfaDevicePut
+		}
+	}
+	return nil
+}
+
 type isJournalEntry_Change interface {
 	isJournalEntry_Change()
 }
@@ -1005,6 +1055,25 @@ type JournalEntry_Void struct {
 	Void *JournalVoid `protobuf:"bytes,16,opt,name=void,proto3,oneof"`
 }
 
+type JournalEntry_PrincipalPut struct {
+	// A principal was created or its identity policy changed.
+	PrincipalPut *Principal `protobuf:"bytes,17,opt,name=principal_put,json=principalPut,proto3,oneof"`
+}
+
+type JournalEntry_PrincipalDelete struct {
+	PrincipalDelete *JournalPrincipalDelete `protobuf:"bytes,18,opt,name=principal_delete,json=principalDelete,proto3,oneof"`
+}
+
+type JournalEntry_AccessKeyDelete struct {
+	AccessKeyDelete *JournalAccessKeyDelete `protobuf:"bytes,19,opt,name=access_key_delete,json=accessKeyDelete,proto3,oneof"`
+}
+
+type JournalEntry_MfaDevicePut struct {
+	// An MFA device was registered, confirmed or used (its last used step
+	// moved): the full record.
+	MfaDevicePut *MFADevice `protobuf:"bytes,20,opt,name=mfa_device_put,json=mfaDevicePut,proto3,oneof"`
+}
+
 func (*JournalEntry_VersionPut) isJournalEntry_Change() {}
 
 func (*JournalEntry_VersionDelete) isJournalEntry_Change() {}
@@ -1018,6 +1087,14 @@ func (*JournalEntry_MetaPut) isJournalEntry_Change() {}
 func (*JournalEntry_AccessKeyPut) isJournalEntry_Change() {}
 
 func (*JournalEntry_Void) isJournalEntry_Change() {}
+
+func (*JournalEntry_PrincipalPut) isJournalEntry_Change() {}
+
+func (*JournalEntry_PrincipalDelete) isJournalEntry_Change() {}
+
+func (*JournalEntry_AccessKeyDelete) isJournalEntry_Change() {}
+
+func (*JournalEntry_MfaDevicePut) isJournalEntry_Change() {}
 
 type JournalVersionDelete struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1229,6 +1306,241 @@ func (x *JournalVoid) GetLastSeq() uint64 {
 	return 0
 }
 
+// Principal is an identity that access keys and client certificates map
+// to. Root is implicit and has no record.
+type Principal struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Name       string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The identity policy document (JSON), empty when none.
+	Policy        string `protobuf:"bytes,3,opt,name=policy,proto3" json:"policy,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Principal) Reset() {
+	*x = Principal{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Principal) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Principal) ProtoMessage() {}
+
+func (x *Principal) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Principal.ProtoReflect.Descriptor instead.
+func (*Principal) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *Principal) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Principal) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Principal) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+type JournalPrincipalDelete struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalPrincipalDelete) Reset() {
+	*x = JournalPrincipalDelete{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalPrincipalDelete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalPrincipalDelete) ProtoMessage() {}
+
+func (x *JournalPrincipalDelete) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalPrincipalDelete.ProtoReflect.Descriptor instead.
+func (*JournalPrincipalDelete) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *JournalPrincipalDelete) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type JournalAccessKeyDelete struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	KeyId         string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalAccessKeyDelete) Reset() {
+	*x = JournalAccessKeyDelete{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalAccessKeyDelete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalAccessKeyDelete) ProtoMessage() {}
+
+func (x *JournalAccessKeyDelete) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalAccessKeyDelete.ProtoReflect.Descriptor instead.
+func (*JournalAccessKeyDelete) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *JournalAccessKeyDelete) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// MFADevice is a TOTP device (RFC 6238: SHA-1, 6 digits, 30-second steps)
+// that root registered. A request proves MFA with one of its codes.
+type MFADevice struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The TOTP secret, base32 without padding. It is stored as-is in the
+	// catalog and the journal, like the catalog's other contents, until the
+	// "Encryption at rest" issue wraps it with the master key.
+	Secret string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
+	// A device is usable only once a code has confirmed it.
+	Confirmed bool `protobuf:"varint,3,opt,name=confirmed,proto3" json:"confirmed,omitempty"`
+	// The last time step (Unix seconds / 30) whose code was accepted: a code
+	// for this step or an earlier one is refused, so each code works once.
+	LastUsedStep  int64                  `protobuf:"varint,4,opt,name=last_used_step,json=lastUsedStep,proto3" json:"last_used_step,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MFADevice) Reset() {
+	*x = MFADevice{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MFADevice) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MFADevice) ProtoMessage() {}
+
+func (x *MFADevice) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MFADevice.ProtoReflect.Descriptor instead.
+func (*MFADevice) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *MFADevice) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MFADevice) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *MFADevice) GetConfirmed() bool {
+	if x != nil {
+		return x.Confirmed
+	}
+	return false
+}
+
+func (x *MFADevice) GetLastUsedStep() int64 {
+	if x != nil {
+		return x.LastUsedStep
+	}
+	return 0
+}
+
+func (x *MFADevice) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 var File_wormvault_record_v1_record_proto protoreflect.FileDescriptor
 
 const file_wormvault_record_v1_record_proto_rawDesc = "" +
@@ -1246,7 +1558,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n" +
 	"\x06set_by\x18\x03 \x01(\tR\x05setBy\x125\n" +
-	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xc0\x02\n" +
+	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xdf\x02\n" +
 	"\x05Vault\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -1255,7 +1567,9 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x13max_retention_nanos\x18\x04 \x01(\x03R\x11maxRetentionNanos\x12#\n" +
 	"\raccess_policy\x18\x05 \x01(\tR\faccessPolicy\x12=\n" +
 	"\n" +
-	"vault_lock\x18\x06 \x01(\v2\x1e.wormvault.record.v1.VaultLockR\tvaultLock\"\xf1\x01\n" +
+	"vault_lock\x18\x06 \x01(\v2\x1e.wormvault.record.v1.VaultLockR\tvaultLock\x12\x1d\n" +
+	"\n" +
+	"mfa_delete\x18\a \x01(\bR\tmfaDelete\"\xf1\x01\n" +
 	"\tVaultLock\x129\n" +
 	"\x05state\x18\x01 \x01(\x0e2#.wormvault.record.v1.VaultLockStateR\x05state\x12\x16\n" +
 	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x17\n" +
@@ -1303,7 +1617,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x14missing_shards_found\x18\x06 \x01(\x03R\x12missingShardsFound\x12#\n" +
 	"\rshards_healed\x18\a \x01(\x03R\fshardsHealed\x12$\n" +
 	"\runrecoverable\x18\b \x03(\tR\runrecoverable\x12\x16\n" +
-	"\x06failed\x18\t \x03(\tR\x06failed\"\xf6\x04\n" +
+	"\x06failed\x18\t \x03(\tR\x06failed\"\xba\a\n" +
 	"\fJournalEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
 	"\tbatch_seq\x18\x02 \x01(\x04R\bbatchSeq\x12\x1d\n" +
@@ -1318,7 +1632,11 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\fvault_delete\x18\r \x01(\v2'.wormvault.record.v1.JournalVaultDeleteH\x00R\vvaultDelete\x12@\n" +
 	"\bmeta_put\x18\x0e \x01(\v2#.wormvault.record.v1.JournalMetaPutH\x00R\ametaPut\x12F\n" +
 	"\x0eaccess_key_put\x18\x0f \x01(\v2\x1e.wormvault.record.v1.AccessKeyH\x00R\faccessKeyPut\x126\n" +
-	"\x04void\x18\x10 \x01(\v2 .wormvault.record.v1.JournalVoidH\x00R\x04voidB\b\n" +
+	"\x04void\x18\x10 \x01(\v2 .wormvault.record.v1.JournalVoidH\x00R\x04void\x12E\n" +
+	"\rprincipal_put\x18\x11 \x01(\v2\x1e.wormvault.record.v1.PrincipalH\x00R\fprincipalPut\x12X\n" +
+	"\x10principal_delete\x18\x12 \x01(\v2+.wormvault.record.v1.JournalPrincipalDeleteH\x00R\x0fprincipalDelete\x12Y\n" +
+	"\x11access_key_delete\x18\x13 \x01(\v2+.wormvault.record.v1.JournalAccessKeyDeleteH\x00R\x0faccessKeyDelete\x12F\n" +
+	"\x0emfa_device_put\x18\x14 \x01(\v2\x1e.wormvault.record.v1.MFADeviceH\x00R\fmfaDevicePutB\b\n" +
 	"\x06change\"]\n" +
 	"\x14JournalVersionDelete\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
@@ -1332,7 +1650,23 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\fR\x05value\"E\n" +
 	"\vJournalVoid\x12\x1b\n" +
 	"\tfirst_seq\x18\x01 \x01(\x04R\bfirstSeq\x12\x19\n" +
-	"\blast_seq\x18\x02 \x01(\x04R\alastSeq*m\n" +
+	"\blast_seq\x18\x02 \x01(\x04R\alastSeq\"t\n" +
+	"\tPrincipal\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
+	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12\x16\n" +
+	"\x06policy\x18\x03 \x01(\tR\x06policy\",\n" +
+	"\x16JournalPrincipalDelete\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"/\n" +
+	"\x16JournalAccessKeyDelete\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\"\xb8\x01\n" +
+	"\tMFADevice\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06secret\x18\x02 \x01(\tR\x06secret\x12\x1c\n" +
+	"\tconfirmed\x18\x03 \x01(\bR\tconfirmed\x12$\n" +
+	"\x0elast_used_step\x18\x04 \x01(\x03R\flastUsedStep\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime*m\n" +
 	"\rRetentionMode\x12\x1e\n" +
 	"\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n" +
@@ -1355,45 +1689,49 @@ func file_wormvault_record_v1_record_proto_rawDescGZIP() []byte {
 }
 
 var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_wormvault_record_v1_record_proto_goTypes = []any{
-	(RetentionMode)(0),            // 0: wormvault.record.v1.RetentionMode
-	(VaultLockState)(0),           // 1: wormvault.record.v1.VaultLockState
-	(*Retention)(nil),             // 2: wormvault.record.v1.Retention
-	(*DefaultRetention)(nil),      // 3: wormvault.record.v1.DefaultRetention
-	(*LegalHold)(nil),             // 4: wormvault.record.v1.LegalHold
-	(*Vault)(nil),                 // 5: wormvault.record.v1.Vault
-	(*VaultLock)(nil),             // 6: wormvault.record.v1.VaultLock
-	(*Version)(nil),               // 7: wormvault.record.v1.Version
-	(*AccessKey)(nil),             // 8: wormvault.record.v1.AccessKey
-	(*FixityReport)(nil),          // 9: wormvault.record.v1.FixityReport
-	(*JournalEntry)(nil),          // 10: wormvault.record.v1.JournalEntry
-	(*JournalVersionDelete)(nil),  // 11: wormvault.record.v1.JournalVersionDelete
-	(*JournalVaultDelete)(nil),    // 12: wormvault.record.v1.JournalVaultDelete
-	(*JournalMetaPut)(nil),        // 13: wormvault.record.v1.JournalMetaPut
-	(*JournalVoid)(nil),           // 14: wormvault.record.v1.JournalVoid
-	nil,                           // 15: wormvault.record.v1.Version.MetadataEntry
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(RetentionMode)(0),             // 0: wormvault.record.v1.RetentionMode
+	(VaultLockState)(0),            // 1: wormvault.record.v1.VaultLockState
+	(*Retention)(nil),              // 2: wormvault.record.v1.Retention
+	(*DefaultRetention)(nil),       // 3: wormvault.record.v1.DefaultRetention
+	(*LegalHold)(nil),              // 4: wormvault.record.v1.LegalHold
+	(*Vault)(nil),                  // 5: wormvault.record.v1.Vault
+	(*VaultLock)(nil),              // 6: wormvault.record.v1.VaultLock
+	(*Version)(nil),                // 7: wormvault.record.v1.Version
+	(*AccessKey)(nil),              // 8: wormvault.record.v1.AccessKey
+	(*FixityReport)(nil),           // 9: wormvault.record.v1.FixityReport
+	(*JournalEntry)(nil),           // 10: wormvault.record.v1.JournalEntry
+	(*JournalVersionDelete)(nil),   // 11: wormvault.record.v1.JournalVersionDelete
+	(*JournalVaultDelete)(nil),     // 12: wormvault.record.v1.JournalVaultDelete
+	(*JournalMetaPut)(nil),         // 13: wormvault.record.v1.JournalMetaPut
+	(*JournalVoid)(nil),            // 14: wormvault.record.v1.JournalVoid
+	(*Principal)(nil),              // 15: wormvault.record.v1.Principal
+	(*JournalPrincipalDelete)(nil), // 16: wormvault.record.v1.JournalPrincipalDelete
+	(*JournalAccessKeyDelete)(nil), // 17: wormvault.record.v1.JournalAccessKeyDelete
+	(*MFADevice)(nil),              // 18: wormvault.record.v1.MFADevice
+	nil,                            // 19: wormvault.record.v1.Version.MetadataEntry
+	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
 }
 var file_wormvault_record_v1_record_proto_depIdxs = []int32{
 	0,  // 0: wormvault.record.v1.Retention.mode:type_name -> wormvault.record.v1.RetentionMode
-	16, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	20, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: wormvault.record.v1.DefaultRetention.mode:type_name -> wormvault.record.v1.RetentionMode
-	16, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
-	16, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	20, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
+	20, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
 	6,  // 6: wormvault.record.v1.Vault.vault_lock:type_name -> wormvault.record.v1.VaultLock
 	1,  // 7: wormvault.record.v1.VaultLock.state:type_name -> wormvault.record.v1.VaultLockState
-	16, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
-	16, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
-	15, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
-	16, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
+	20, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
+	20, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
+	19, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
+	20, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
 	4,  // 13: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
-	16, // 14: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
-	16, // 15: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
-	16, // 16: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
-	16, // 17: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
+	20, // 14: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
+	20, // 15: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	20, // 16: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	20, // 17: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
 	7,  // 18: wormvault.record.v1.JournalEntry.version_put:type_name -> wormvault.record.v1.Version
 	11, // 19: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
 	5,  // 20: wormvault.record.v1.JournalEntry.vault_put:type_name -> wormvault.record.v1.Vault
@@ -1401,11 +1739,17 @@ var file_wormvault_record_v1_record_proto_depIdxs = []int32{
 	13, // 22: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
 	8,  // 23: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
 	14, // 24: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
-	25, // [25:25] is the sub-list for method output_type
-	25, // [25:25] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	15, // 25: wormvault.record.v1.JournalEntry.principal_put:type_name -> wormvault.record.v1.Principal
+	16, // 26: wormvault.record.v1.JournalEntry.principal_delete:type_name -> wormvault.record.v1.JournalPrincipalDelete
+	17, // 27: wormvault.record.v1.JournalEntry.access_key_delete:type_name -> wormvault.record.v1.JournalAccessKeyDelete
+	18, // 28: wormvault.record.v1.JournalEntry.mfa_device_put:type_name -> wormvault.record.v1.MFADevice
+	20, // 29: wormvault.record.v1.Principal.create_time:type_name -> google.protobuf.Timestamp
+	20, // 30: wormvault.record.v1.MFADevice.create_time:type_name -> google.protobuf.Timestamp
+	31, // [31:31] is the sub-list for method output_type
+	31, // [31:31] is the sub-list for method input_type
+	31, // [31:31] is the sub-list for extension type_name
+	31, // [31:31] is the sub-list for extension extendee
+	0,  // [0:31] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_record_v1_record_proto_init() }
@@ -1421,6 +1765,10 @@ func file_wormvault_record_v1_record_proto_init() {
 		(*JournalEntry_MetaPut)(nil),
 		(*JournalEntry_AccessKeyPut)(nil),
 		(*JournalEntry_Void)(nil),
+		(*JournalEntry_PrincipalPut)(nil),
+		(*JournalEntry_PrincipalDelete)(nil),
+		(*JournalEntry_AccessKeyDelete)(nil),
+		(*JournalEntry_MfaDevicePut)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1428,7 +1776,7 @@ func file_wormvault_record_v1_record_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_record_v1_record_proto_rawDesc), len(file_wormvault_record_v1_record_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
