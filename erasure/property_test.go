@@ -57,8 +57,14 @@ func (c *propCase) damageShard(rt *rapid.T, j int) string {
 	case "drive":
 		os.RemoveAll(filepath.Dir(filepath.Dir(filepath.Dir(path))))
 	case "flip":
+		// Distinct offsets: flipping one byte twice would restore it.
+		flipped := map[int64]bool{}
 		for range 1 + c.rng.IntN(3) {
-			flipByte(rt, path, c.rng.Int64N(size))
+			off := c.rng.Int64N(size)
+			if !flipped[off] {
+				flipped[off] = true
+				flipByte(rt, path, off)
+			}
 		}
 	case "truncate":
 		os.Truncate(path, c.rng.Int64N(size))
