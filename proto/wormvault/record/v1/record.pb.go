@@ -507,8 +507,11 @@ type Version struct {
 	Retention    *Retention             `protobuf:"bytes,11,opt,name=retention,proto3" json:"retention,omitempty"`
 	LegalHolds   []*LegalHold           `protobuf:"bytes,12,rep,name=legal_holds,json=legalHolds,proto3" json:"legal_holds,omitempty"`
 	// Id of the erasure-coded object holding the bytes; empty for delete
-	// markers and empty archives.
-	ObjectId      string `protobuf:"bytes,13,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
+	// markers and for archives stored inline.
+	ObjectId string `protobuf:"bytes,13,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
+	// The bytes are stored inline (a Blob record beside this one, journaled
+	// with it on every drive) instead of as shard files: small archives.
+	Inline        bool `protobuf:"varint,14,opt,name=inline,proto3" json:"inline,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -634,6 +637,66 @@ func (x *Version) GetObjectId() string {
 	return ""
 }
 
+func (x *Version) GetInline() bool {
+	if x != nil {
+		return x.Inline
+	}
+	return false
+}
+
+// Blob holds the bytes of a small archive stored inline.
+type Blob struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	VersionId     string                 `protobuf:"bytes,1,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Blob) Reset() {
+	*x = Blob{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Blob) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Blob) ProtoMessage() {}
+
+func (x *Blob) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Blob.ProtoReflect.Descriptor instead.
+func (*Blob) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Blob) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *Blob) GetData() []byte {
+	if x != nil {
+		return x.Data
+	}
+	return nil
+}
+
 // AccessKey is a credential. The secret itself is never stored: only its
 // SHA-256 (secrets are 256-bit random, so a fast hash is enough).
 type AccessKey struct {
@@ -648,7 +711,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +723,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +736,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AccessKey) GetKeyId() string {
@@ -725,7 +788,7 @@ type FixityReport struct {
 
 func (x *FixityReport) Reset() {
 	*x = FixityReport{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -737,7 +800,7 @@ func (x *FixityReport) String() string {
 func (*FixityReport) ProtoMessage() {}
 
 func (x *FixityReport) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -750,7 +813,7 @@ func (x *FixityReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixityReport.ProtoReflect.Descriptor instead.
 func (*FixityReport) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{7}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FixityReport) GetStartTime() *timestamppb.Timestamp {
@@ -845,6 +908,7 @@ type JournalEntry struct {
 	//	*JournalEntry_PrincipalPut
 	//	*JournalEntry_PrincipalDelete
 	//	*JournalEntry_AccessKeyDelete
+	//	*JournalEntry_BlobPut
 	//	*JournalEntry_MfaDevicePut
 	Change        isJournalEntry_Change `protobuf_oneof:"change"`
 	unknownFields protoimpl.UnknownFields
@@ -853,7 +917,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -865,7 +929,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -878,7 +942,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{8}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *JournalEntry) GetSeq() uint64 {
@@ -1006,6 +1070,15 @@ func (x *JournalEntry) GetAccessKeyDelete() *JournalAccessKeyDelete {
 	return nil
 }
 
+func (x *JournalEntry) GetBlobPut() *Blob {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_BlobPut); ok {
+			return x.BlobPut
+		}
+	}
+	return nil
+}
+
 func (x *JournalEntry) GetMfaDevicePut() *MFADevice {
 	if x != nil {
 		if x, ok := x.Change.(*JournalEntry_MfaDevicePut); ok {
@@ -1068,6 +1141,12 @@ type JournalEntry_AccessKeyDelete struct {
 	AccessKeyDelete *JournalAccessKeyDelete `protobuf:"bytes,19,opt,name=access_key_delete,json=accessKeyDelete,proto3,oneof"`
 }
 
+type JournalEntry_BlobPut struct {
+	// The bytes of a small archive stored inline, in the same batch as
+	// its version_put; removed with its version_delete.
+	BlobPut *Blob `protobuf:"bytes,21,opt,name=blob_put,json=blobPut,proto3,oneof"`
+}
+
 type JournalEntry_MfaDevicePut struct {
 	// An MFA device was registered, confirmed or used (its last used step
 	// moved): the full record.
@@ -1094,6 +1173,8 @@ func (*JournalEntry_PrincipalDelete) isJournalEntry_Change() {}
 
 func (*JournalEntry_AccessKeyDelete) isJournalEntry_Change() {}
 
+func (*JournalEntry_BlobPut) isJournalEntry_Change() {}
+
 func (*JournalEntry_MfaDevicePut) isJournalEntry_Change() {}
 
 type JournalVersionDelete struct {
@@ -1107,7 +1188,7 @@ type JournalVersionDelete struct {
 
 func (x *JournalVersionDelete) Reset() {
 	*x = JournalVersionDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1119,7 +1200,7 @@ func (x *JournalVersionDelete) String() string {
 func (*JournalVersionDelete) ProtoMessage() {}
 
 func (x *JournalVersionDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1132,7 +1213,7 @@ func (x *JournalVersionDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVersionDelete.ProtoReflect.Descriptor instead.
 func (*JournalVersionDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{9}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *JournalVersionDelete) GetVault() string {
@@ -1165,7 +1246,7 @@ type JournalVaultDelete struct {
 
 func (x *JournalVaultDelete) Reset() {
 	*x = JournalVaultDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1258,7 @@ func (x *JournalVaultDelete) String() string {
 func (*JournalVaultDelete) ProtoMessage() {}
 
 func (x *JournalVaultDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1271,7 @@ func (x *JournalVaultDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVaultDelete.ProtoReflect.Descriptor instead.
 func (*JournalVaultDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{10}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JournalVaultDelete) GetName() string {
@@ -1210,7 +1291,7 @@ type JournalMetaPut struct {
 
 func (x *JournalMetaPut) Reset() {
 	*x = JournalMetaPut{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1222,7 +1303,7 @@ func (x *JournalMetaPut) String() string {
 func (*JournalMetaPut) ProtoMessage() {}
 
 func (x *JournalMetaPut) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1235,7 +1316,7 @@ func (x *JournalMetaPut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalMetaPut.ProtoReflect.Descriptor instead.
 func (*JournalMetaPut) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{11}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *JournalMetaPut) GetName() string {
@@ -1264,7 +1345,7 @@ type JournalVoid struct {
 
 func (x *JournalVoid) Reset() {
 	*x = JournalVoid{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1276,7 +1357,7 @@ func (x *JournalVoid) String() string {
 func (*JournalVoid) ProtoMessage() {}
 
 func (x *JournalVoid) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1289,7 +1370,7 @@ func (x *JournalVoid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVoid.ProtoReflect.Descriptor instead.
 func (*JournalVoid) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{12}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JournalVoid) GetFirstSeq() uint64 {
@@ -1320,7 +1401,7 @@ type Principal struct {
 
 func (x *Principal) Reset() {
 	*x = Principal{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1413,7 @@ func (x *Principal) String() string {
 func (*Principal) ProtoMessage() {}
 
 func (x *Principal) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1426,7 @@ func (x *Principal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Principal.ProtoReflect.Descriptor instead.
 func (*Principal) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{13}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Principal) GetName() string {
@@ -1378,7 +1459,7 @@ type JournalPrincipalDelete struct {
 
 func (x *JournalPrincipalDelete) Reset() {
 	*x = JournalPrincipalDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1390,7 +1471,7 @@ func (x *JournalPrincipalDelete) String() string {
 func (*JournalPrincipalDelete) ProtoMessage() {}
 
 func (x *JournalPrincipalDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1403,7 +1484,7 @@ func (x *JournalPrincipalDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalPrincipalDelete.ProtoReflect.Descriptor instead.
 func (*JournalPrincipalDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{14}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *JournalPrincipalDelete) GetName() string {
@@ -1422,7 +1503,7 @@ type JournalAccessKeyDelete struct {
 
 func (x *JournalAccessKeyDelete) Reset() {
 	*x = JournalAccessKeyDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1515,7 @@ func (x *JournalAccessKeyDelete) String() string {
 func (*JournalAccessKeyDelete) ProtoMessage() {}
 
 func (x *JournalAccessKeyDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1528,7 @@ func (x *JournalAccessKeyDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalAccessKeyDelete.ProtoReflect.Descriptor instead.
 func (*JournalAccessKeyDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{15}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *JournalAccessKeyDelete) GetKeyId() string {
@@ -1478,7 +1559,7 @@ type MFADevice struct {
 
 func (x *MFADevice) Reset() {
 	*x = MFADevice{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1490,7 +1571,7 @@ func (x *MFADevice) String() string {
 func (*MFADevice) ProtoMessage() {}
 
 func (x *MFADevice) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1503,7 +1584,7 @@ func (x *MFADevice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MFADevice.ProtoReflect.Descriptor instead.
 func (*MFADevice) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{16}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *MFADevice) GetName() string {
@@ -1537,6 +1618,230 @@ func (x *MFADevice) GetLastUsedStep() int64 {
 func (x *MFADevice) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
+	}
+	return nil
+}
+
+// AuditEvent is one entry of the hash-chained audit trail (package
+// vault/audit): append-only, never edited or deleted. It is stored as its
+// deterministic encoding without sha256 (the "body"), followed by field 15
+// (sha256) appended as the last 34 bytes; sha256 is the SHA-256 of the
+// body. The digest covers the stored bytes themselves, never a re-encoding,
+// so it verifies forever, and fields added later are covered too.
+type AuditEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position in the trail: 1, 2, 3, ... with no gaps.
+	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// The trusted time of the event.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// A stable name such as "VAULT_CREATE" or "RETENTION_SET" (the Kind
+	// constants of vault/audit).
+	Kind string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	// Who caused it; empty for the server itself (scrubber, clock monitor).
+	Principal string `protobuf:"bytes,4,opt,name=principal,proto3" json:"principal,omitempty"`
+	Vault     string `protobuf:"bytes,5,opt,name=vault,proto3" json:"vault,omitempty"`
+	Key       string `protobuf:"bytes,6,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId string `protobuf:"bytes,7,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	RequestId string `protobuf:"bytes,8,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Kind-specific facts, e.g. "old_mode" / "new_mode" for a retention
+	// change.
+	Details map[string]string `protobuf:"bytes,9,rep,name=details,proto3" json:"details,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// sha256 of the event before it; empty for sequence 1.
+	PrevSha256 []byte `protobuf:"bytes,10,opt,name=prev_sha256,json=prevSha256,proto3" json:"prev_sha256,omitempty"`
+	// SHA-256 of the body (see above). Numbered 15 so its tag is one byte.
+	Sha256        []byte `protobuf:"bytes,15,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditEvent) Reset() {
+	*x = AuditEvent{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditEvent) ProtoMessage() {}
+
+func (x *AuditEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
+func (*AuditEvent) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AuditEvent) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *AuditEvent) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetVault() string {
+	if x != nil {
+		return x.Vault
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetDetails() map[string]string {
+	if x != nil {
+		return x.Details
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetPrevSha256() []byte {
+	if x != nil {
+		return x.PrevSha256
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetSha256() []byte {
+	if x != nil {
+		return x.Sha256
+	}
+	return nil
+}
+
+// AuditCheckpoint signs the head of the audit trail at one moment:
+// hmac = HMAC-SHA256(key, "wormvault audit checkpoint v1\x00" ||
+// sequence (8 bytes big-endian) || head_sha256 || time seconds (8 bytes
+// big-endian) || time nanos (4 bytes big-endian)). The key is derived from
+// the master key, so a trail rewritten wholesale (every digest recomputed)
+// no longer matches an earlier checkpoint.
+type AuditCheckpoint struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Sequence   uint64                 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	HeadSha256 []byte                 `protobuf:"bytes,2,opt,name=head_sha256,json=headSha256,proto3" json:"head_sha256,omitempty"`
+	Time       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=time,proto3" json:"time,omitempty"`
+	Hmac       []byte                 `protobuf:"bytes,4,opt,name=hmac,proto3" json:"hmac,omitempty"`
+	// First 8 bytes of HMAC-SHA256(key, "wormvault audit checkpoint key id"):
+	// which key signed it, so checkpoints made before a master key rotation
+	// still verify with the retired key.
+	KeyId         []byte `protobuf:"bytes,5,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditCheckpoint) Reset() {
+	*x = AuditCheckpoint{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditCheckpoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditCheckpoint) ProtoMessage() {}
+
+func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
+func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *AuditCheckpoint) GetSequence() uint64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *AuditCheckpoint) GetHeadSha256() []byte {
+	if x != nil {
+		return x.HeadSha256
+	}
+	return nil
+}
+
+func (x *AuditCheckpoint) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AuditCheckpoint) GetHmac() []byte {
+	if x != nil {
+		return x.Hmac
+	}
+	return nil
+}
+
+func (x *AuditCheckpoint) GetKeyId() []byte {
+	if x != nil {
+		return x.KeyId
 	}
 	return nil
 }
@@ -1577,7 +1882,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\xce\x04\n" +
+	"expireTime\"\xe6\x04\n" +
 	"\aVersion\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -1597,10 +1902,15 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\tretention\x18\v \x01(\v2\x1e.wormvault.record.v1.RetentionR\tretention\x12?\n" +
 	"\vlegal_holds\x18\f \x03(\v2\x1e.wormvault.record.v1.LegalHoldR\n" +
 	"legalHolds\x12\x1b\n" +
-	"\tobject_id\x18\r \x01(\tR\bobjectId\x1a;\n" +
+	"\tobject_id\x18\r \x01(\tR\bobjectId\x12\x16\n" +
+	"\x06inline\x18\x0e \x01(\bR\x06inline\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa2\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +
+	"\x04Blob\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\x01 \x01(\tR\tversionId\x12\x12\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\"\xa2\x01\n" +
 	"\tAccessKey\x12\x15\n" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1c\n" +
 	"\tprincipal\x18\x02 \x01(\tR\tprincipal\x12#\n" +
@@ -1617,7 +1927,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x14missing_shards_found\x18\x06 \x01(\x03R\x12missingShardsFound\x12#\n" +
 	"\rshards_healed\x18\a \x01(\x03R\fshardsHealed\x12$\n" +
 	"\runrecoverable\x18\b \x03(\tR\runrecoverable\x12\x16\n" +
-	"\x06failed\x18\t \x03(\tR\x06failed\"\xba\a\n" +
+	"\x06failed\x18\t \x03(\tR\x06failed\"\xf2\a\n" +
 	"\fJournalEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
 	"\tbatch_seq\x18\x02 \x01(\x04R\bbatchSeq\x12\x1d\n" +
@@ -1635,7 +1945,8 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x04void\x18\x10 \x01(\v2 .wormvault.record.v1.JournalVoidH\x00R\x04void\x12E\n" +
 	"\rprincipal_put\x18\x11 \x01(\v2\x1e.wormvault.record.v1.PrincipalH\x00R\fprincipalPut\x12X\n" +
 	"\x10principal_delete\x18\x12 \x01(\v2+.wormvault.record.v1.JournalPrincipalDeleteH\x00R\x0fprincipalDelete\x12Y\n" +
-	"\x11access_key_delete\x18\x13 \x01(\v2+.wormvault.record.v1.JournalAccessKeyDeleteH\x00R\x0faccessKeyDelete\x12F\n" +
+	"\x11access_key_delete\x18\x13 \x01(\v2+.wormvault.record.v1.JournalAccessKeyDeleteH\x00R\x0faccessKeyDelete\x126\n" +
+	"\bblob_put\x18\x15 \x01(\v2\x19.wormvault.record.v1.BlobH\x00R\ablobPut\x12F\n" +
 	"\x0emfa_device_put\x18\x14 \x01(\v2\x1e.wormvault.record.v1.MFADeviceH\x00R\fmfaDevicePutB\b\n" +
 	"\x06change\"]\n" +
 	"\x14JournalVersionDelete\x12\x14\n" +
@@ -1666,7 +1977,34 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\tconfirmed\x18\x03 \x01(\bR\tconfirmed\x12$\n" +
 	"\x0elast_used_step\x18\x04 \x01(\x03R\flastUsedStep\x12;\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime*m\n" +
+	"createTime\"\xad\x03\n" +
+	"\n" +
+	"AuditEvent\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1c\n" +
+	"\tprincipal\x18\x04 \x01(\tR\tprincipal\x12\x14\n" +
+	"\x05vault\x18\x05 \x01(\tR\x05vault\x12\x10\n" +
+	"\x03key\x18\x06 \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\a \x01(\tR\tversionId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\b \x01(\tR\trequestId\x12F\n" +
+	"\adetails\x18\t \x03(\v2,.wormvault.record.v1.AuditEvent.DetailsEntryR\adetails\x12\x1f\n" +
+	"\vprev_sha256\x18\n" +
+	" \x01(\fR\n" +
+	"prevSha256\x12\x16\n" +
+	"\x06sha256\x18\x0f \x01(\fR\x06sha256\x1a:\n" +
+	"\fDetailsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa9\x01\n" +
+	"\x0fAuditCheckpoint\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x1f\n" +
+	"\vhead_sha256\x18\x02 \x01(\fR\n" +
+	"headSha256\x12.\n" +
+	"\x04time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x12\n" +
+	"\x04hmac\x18\x04 \x01(\fR\x04hmac\x12\x15\n" +
+	"\x06key_id\x18\x05 \x01(\fR\x05keyId*m\n" +
 	"\rRetentionMode\x12\x1e\n" +
 	"\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n" +
@@ -1689,7 +2027,7 @@ func file_wormvault_record_v1_record_proto_rawDescGZIP() []byte {
 }
 
 var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_wormvault_record_v1_record_proto_goTypes = []any{
 	(RetentionMode)(0),             // 0: wormvault.record.v1.RetentionMode
 	(VaultLockState)(0),            // 1: wormvault.record.v1.VaultLockState
@@ -1699,57 +2037,65 @@ var file_wormvault_record_v1_record_proto_goTypes = []any{
 	(*Vault)(nil),                  // 5: wormvault.record.v1.Vault
 	(*VaultLock)(nil),              // 6: wormvault.record.v1.VaultLock
 	(*Version)(nil),                // 7: wormvault.record.v1.Version
-	(*AccessKey)(nil),              // 8: wormvault.record.v1.AccessKey
-	(*FixityReport)(nil),           // 9: wormvault.record.v1.FixityReport
-	(*JournalEntry)(nil),           // 10: wormvault.record.v1.JournalEntry
-	(*JournalVersionDelete)(nil),   // 11: wormvault.record.v1.JournalVersionDelete
-	(*JournalVaultDelete)(nil),     // 12: wormvault.record.v1.JournalVaultDelete
-	(*JournalMetaPut)(nil),         // 13: wormvault.record.v1.JournalMetaPut
-	(*JournalVoid)(nil),            // 14: wormvault.record.v1.JournalVoid
-	(*Principal)(nil),              // 15: wormvault.record.v1.Principal
-	(*JournalPrincipalDelete)(nil), // 16: wormvault.record.v1.JournalPrincipalDelete
-	(*JournalAccessKeyDelete)(nil), // 17: wormvault.record.v1.JournalAccessKeyDelete
-	(*MFADevice)(nil),              // 18: wormvault.record.v1.MFADevice
-	nil,                            // 19: wormvault.record.v1.Version.MetadataEntry
-	(*timestamppb.Timestamp)(nil),  // 20: google.protobuf.Timestamp
+	(*Blob)(nil),                   // 8: wormvault.record.v1.Blob
+	(*AccessKey)(nil),              // 9: wormvault.record.v1.AccessKey
+	(*FixityReport)(nil),           // 10: wormvault.record.v1.FixityReport
+	(*JournalEntry)(nil),           // 11: wormvault.record.v1.JournalEntry
+	(*JournalVersionDelete)(nil),   // 12: wormvault.record.v1.JournalVersionDelete
+	(*JournalVaultDelete)(nil),     // 13: wormvault.record.v1.JournalVaultDelete
+	(*JournalMetaPut)(nil),         // 14: wormvault.record.v1.JournalMetaPut
+	(*JournalVoid)(nil),            // 15: wormvault.record.v1.JournalVoid
+	(*Principal)(nil),              // 16: wormvault.record.v1.Principal
+	(*JournalPrincipalDelete)(nil), // 17: wormvault.record.v1.JournalPrincipalDelete
+	(*JournalAccessKeyDelete)(nil), // 18: wormvault.record.v1.JournalAccessKeyDelete
+	(*MFADevice)(nil),              // 19: wormvault.record.v1.MFADevice
+	(*AuditEvent)(nil),             // 20: wormvault.record.v1.AuditEvent
+	(*AuditCheckpoint)(nil),        // 21: wormvault.record.v1.AuditCheckpoint
+	nil,                            // 22: wormvault.record.v1.Version.MetadataEntry
+	nil,                            // 23: wormvault.record.v1.AuditEvent.DetailsEntry
+	(*timestamppb.Timestamp)(nil),  // 24: google.protobuf.Timestamp
 }
 var file_wormvault_record_v1_record_proto_depIdxs = []int32{
 	0,  // 0: wormvault.record.v1.Retention.mode:type_name -> wormvault.record.v1.RetentionMode
-	20, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	24, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: wormvault.record.v1.DefaultRetention.mode:type_name -> wormvault.record.v1.RetentionMode
-	20, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
-	20, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	24, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
+	24, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
 	6,  // 6: wormvault.record.v1.Vault.vault_lock:type_name -> wormvault.record.v1.VaultLock
 	1,  // 7: wormvault.record.v1.VaultLock.state:type_name -> wormvault.record.v1.VaultLockState
-	20, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
-	20, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
-	19, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
-	20, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
+	24, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
+	24, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
+	22, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
+	24, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
 	2,  // 12: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
 	4,  // 13: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
-	20, // 14: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
-	20, // 15: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
-	20, // 16: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
-	20, // 17: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
+	24, // 14: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
+	24, // 15: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	24, // 16: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	24, // 17: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
 	7,  // 18: wormvault.record.v1.JournalEntry.version_put:type_name -> wormvault.record.v1.Version
-	11, // 19: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
+	12, // 19: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
 	5,  // 20: wormvault.record.v1.JournalEntry.vault_put:type_name -> wormvault.record.v1.Vault
-	12, // 21: wormvault.record.v1.JournalEntry.vault_delete:type_name -> wormvault.record.v1.JournalVaultDelete
-	13, // 22: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
-	8,  // 23: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
-	14, // 24: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
-	15, // 25: wormvault.record.v1.JournalEntry.principal_put:type_name -> wormvault.record.v1.Principal
-	16, // 26: wormvault.record.v1.JournalEntry.principal_delete:type_name -> wormvault.record.v1.JournalPrincipalDelete
-	17, // 27: wormvault.record.v1.JournalEntry.access_key_delete:type_name -> wormvault.record.v1.JournalAccessKeyDelete
-	18, // 28: wormvault.record.v1.JournalEntry.mfa_device_put:type_name -> wormvault.record.v1.MFADevice
-	20, // 29: wormvault.record.v1.Principal.create_time:type_name -> google.protobuf.Timestamp
-	20, // 30: wormvault.record.v1.MFADevice.create_time:type_name -> google.protobuf.Timestamp
-	31, // [31:31] is the sub-list for method output_type
-	31, // [31:31] is the sub-list for method input_type
-	31, // [31:31] is the sub-list for extension type_name
-	31, // [31:31] is the sub-list for extension extendee
-	0,  // [0:31] is the sub-list for field type_name
+	13, // 21: wormvault.record.v1.JournalEntry.vault_delete:type_name -> wormvault.record.v1.JournalVaultDelete
+	14, // 22: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
+	9,  // 23: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
+	15, // 24: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
+	16, // 25: wormvault.record.v1.JournalEntry.principal_put:type_name -> wormvault.record.v1.Principal
+	17, // 26: wormvault.record.v1.JournalEntry.principal_delete:type_name -> wormvault.record.v1.JournalPrincipalDelete
+	18, // 27: wormvault.record.v1.JournalEntry.access_key_delete:type_name -> wormvault.record.v1.JournalAccessKeyDelete
+	8,  // 28: wormvault.record.v1.JournalEntry.blob_put:type_name -> wormvault.record.v1.Blob
+	19, // 29: wormvault.record.v1.JournalEntry.mfa_device_put:type_name -> wormvault.record.v1.MFADevice
+	24, // 30: wormvault.record.v1.Principal.create_time:type_name -> google.protobuf.Timestamp
+	24, // 31: wormvault.record.v1.MFADevice.create_time:type_name -> google.protobuf.Timestamp
+	24, // 32: wormvault.record.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	23, // 33: wormvault.record.v1.AuditEvent.details:type_name -> wormvault.record.v1.AuditEvent.DetailsEntry
+	24, // 34: wormvault.record.v1.AuditCheckpoint.time:type_name -> google.protobuf.Timestamp
+	35, // [35:35] is the sub-list for method output_type
+	35, // [35:35] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_record_v1_record_proto_init() }
@@ -1757,7 +2103,7 @@ func file_wormvault_record_v1_record_proto_init() {
 	if File_wormvault_record_v1_record_proto != nil {
 		return
 	}
-	file_wormvault_record_v1_record_proto_msgTypes[8].OneofWrappers = []any{
+	file_wormvault_record_v1_record_proto_msgTypes[9].OneofWrappers = []any{
 		(*JournalEntry_VersionPut)(nil),
 		(*JournalEntry_VersionDelete)(nil),
 		(*JournalEntry_VaultPut)(nil),
@@ -1768,6 +2114,7 @@ func file_wormvault_record_v1_record_proto_init() {
 		(*JournalEntry_PrincipalPut)(nil),
 		(*JournalEntry_PrincipalDelete)(nil),
 		(*JournalEntry_AccessKeyDelete)(nil),
+		(*JournalEntry_BlobPut)(nil),
 		(*JournalEntry_MfaDevicePut)(nil),
 	}
 	type x struct{}
@@ -1776,7 +2123,7 @@ func file_wormvault_record_v1_record_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_record_v1_record_proto_rawDesc), len(file_wormvault_record_v1_record_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   18,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
