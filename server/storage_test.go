@@ -73,7 +73,8 @@ func TestLoseTwoDrives(t *testing.T) {
 	c := dial(t, s)
 	c.createVault("drives")
 	archives := map[string][]byte{}
-	for i, size := range []int{1, 1<<20 - 1, 5<<20 + 3} {
+	// All above the inline threshold: this test is about shard files.
+	for i, size := range []int{200 << 10, 1<<20 - 1, 5<<20 + 3} {
 		key := "k" + string(rune('0'+i))
 		archives[key] = randomBytes(uint64(40+i), size)
 		c.put("drives", key, archives[key])

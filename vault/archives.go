@@ -114,9 +114,77 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		return nil, err
 	}
 	id := string(vid)
+	sum := sha256.New()
+	tree := wormvault.NewTreeHash()
+	hashes := io.MultiWriter(sum, tree)
+	broken := func(err error) error {
+		if ctx.Err() != nil {
+			return fmt.Errorf("%w: %w", wormvault.ErrAborted, context.Cause(ctx))
+		}
+		return err
+	}
+
+	// Read up to the inline threshold first: an archive that ends within it
+	// is stored inline, one journal batch instead of k+m shard files.
+	var head []byte
+	if t := s.cfg.InlineThreshold; t > 0 {
+		head = make([]byte, 0, t+1)
+		for len(head) <= t {
+			n, err := body.Read(head[len(head):cap(head)])
+			head = head[:len(head)+n]
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return nil, broken(err)
+			}
+		}
+	}
+	rec := &recordv1.Version{
+		Vault:       req.Vault,
+		Key:         req.Key,
+		VersionId:   id,
+		ContentType: req.ContentType,
+		Metadata:    maps.Clone(req.Metadata),
+		CreateTime:  timestamppb.New(now.Time),
+		Retention:   retentionToRecord(ret),
+	}
+	if req.LegalHold {
+		rec.LegalHolds = holdsToRecord(lock.PlaceHold(nil, wormvault.LegalHold{
+			ID: wormvault.DefaultHoldID, Reason: "placed at upload", SetBy: caller.Principal, SetTime: now.Time,
+		}))
+	}
+	finish := func(size int64) error {
+		rec.SizeBytes, rec.Sha256, rec.TreeSha256 = size, sum.Sum(nil), tree.Sum()
+		if len(req.ExpectedSHA256) > 0 && !bytes.Equal(rec.Sha256, req.ExpectedSHA256) {
+			return fmt.Errorf("%w: received %x, expected %x", wormvault.ErrChecksumMismatch, rec.Sha256, req.ExpectedSHA256)
+		}
+		return nil
+	}
+	if s.cfg.InlineThreshold > 0 && len(head) <= s.cfg.InlineThreshold {
+		hashes.Write(head)
+		if err := finish(int64(len(head))); err != nil {
+			return nil, err
+		}
+		rec.Inline = true
+		blob := &recordv1.Blob{VersionId: id, Data: head}
+		err := s.commit(context.WithoutCancel(ctx), false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+			if _, err := tx.Vault(req.Vault); err != nil {
+				return nil, err
+			}
+			if err := tx.PutBlob(blob); err != nil {
+				return nil, err
+			}
+			return []*journal.Entry{versionPut(now.Time, rec), blobPut(now.Time, blob)}, tx.PutVersion(rec)
+		})
+		if err != nil {
+			return nil, err
+		}
+		return &Archive{Record: rec, IsLatest: true}, nil
+	}
+
 	s.beginWrite(id)
 	defer s.endWrite(id)
-
 	w, err := s.set.Create(ctx, id)
 	if err != nil {
 		return nil, err
@@ -127,37 +195,14 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 			w.Abort()
 		}
 	}()
-	sum := sha256.New()
-	tree := wormvault.NewTreeHash()
-	size, err := io.Copy(io.MultiWriter(w, sum, tree), body)
+	rest, err := io.Copy(io.MultiWriter(w, hashes), io.MultiReader(bytes.NewReader(head), body))
 	if err != nil {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("%w: %w", wormvault.ErrAborted, context.Cause(ctx))
-		}
+		return nil, broken(err)
+	}
+	if err := finish(rest); err != nil {
 		return nil, err
 	}
-	digest := sum.Sum(nil)
-	if len(req.ExpectedSHA256) > 0 && !bytes.Equal(digest, req.ExpectedSHA256) {
-		return nil, fmt.Errorf("%w: received %x, expected %x", wormvault.ErrChecksumMismatch, digest, req.ExpectedSHA256)
-	}
-	rec := &recordv1.Version{
-		Vault:       req.Vault,
-		Key:         req.Key,
-		VersionId:   id,
-		SizeBytes:   size,
-		Sha256:      digest,
-		TreeSha256:  tree.Sum(),
-		ContentType: req.ContentType,
-		Metadata:    maps.Clone(req.Metadata),
-		CreateTime:  timestamppb.New(now.Time),
-		Retention:   retentionToRecord(ret),
-		ObjectId:    id,
-	}
-	if req.LegalHold {
-		rec.LegalHolds = holdsToRecord(lock.PlaceHold(nil, wormvault.LegalHold{
-			ID: wormvault.DefaultHoldID, Reason: "placed at upload", SetBy: caller.Principal, SetTime: now.Time,
-		}))
-	}
+	rec.ObjectId = id
 	// The record travels in every shard so the catalog can be rebuilt from
 	// the drives alone.
 	meta, err := proto.MarshalOptions{Deterministic: true}.Marshal(rec)
@@ -274,6 +319,23 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 	}
 	if length == 0 || length > size-off {
 		length = size - off
+	}
+	if rec.GetInline() {
+		var data []byte
+		if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+			data, err = tx.Blob(rec.GetVersionId())
+			return err
+		}); err != nil {
+			return nil, nil, fmt.Errorf("%w: inline bytes of %s: %w", wormvault.ErrDataLoss, rec.GetVersionId(), err)
+		}
+		if int64(len(data)) != size {
+			return nil, nil, fmt.Errorf("%w: inline bytes of %s are %d long, catalog says %d", wormvault.ErrDataLoss, rec.GetVersionId(), len(data), size)
+		}
+		r := io.NopCloser(bytes.NewReader(data[off : off+length]))
+		if off == 0 && length == size {
+			return a, &verifyingReader{rc: r, sum: sha256.New(), want: rec.GetSha256()}, nil
+		}
+		return a, r, nil
 	}
 	obj, err := s.set.Open(ctx, rec.GetObjectId())
 	if err != nil {
@@ -429,6 +491,11 @@ func (s *Store) deleteArchive(ctx context.Context, caller Caller, vault, key, ve
 			return nil, err
 		}
 		removed = rec
+		if rec.GetInline() {
+			if err := tx.DeleteBlob(rec.GetVersionId()); err != nil {
+				return nil, err
+			}
+		}
 		return []*journal.Entry{versionDelete(now.Time, rec)}, tx.DeleteVersion(rec)
 	})
 	if err != nil {

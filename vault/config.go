@@ -21,6 +21,11 @@ type Config struct {
 	DataShards, ParityShards int
 	// BlockSize is the erasure stripe size in bytes (default 1 MiB).
 	BlockSize int
+	// InlineThreshold is the largest archive stored inline in the catalog
+	// and the replicated journal instead of as shard files (0 disables).
+	// Small archives then cost one group-committed journal write instead
+	// of k+m files and fsyncs, and survive drive loss like shards do.
+	InlineThreshold int
 	// OrphanGrace is how old an uncommitted shard must be before the
 	// background sweep removes it. The startup sweep, which runs before any
 	// upload can be in flight, removes orphans of any age.
@@ -39,12 +44,13 @@ type Config struct {
 // DefaultConfig returns the configuration `wormvault serve` starts with.
 func DefaultConfig(dataDir string) Config {
 	return Config{
-		DataDir:      dataDir,
-		DataShards:   4,
-		ParityShards: 2,
-		BlockSize:    1 << 20,
-		OrphanGrace:  time.Hour,
-		MaxClockSkew: 5 * time.Minute,
+		DataDir:         dataDir,
+		DataShards:      4,
+		ParityShards:    2,
+		BlockSize:       1 << 20,
+		InlineThreshold: 128 << 10,
+		OrphanGrace:     time.Hour,
+		MaxClockSkew:    5 * time.Minute,
 	}
 }
 
@@ -59,6 +65,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("vault: config: %d drives given for %d+%d shards: want exactly %d", len(c.Drives), c.DataShards, c.ParityShards, c.DataShards+c.ParityShards)
 	case c.BlockSize < 4096 || c.BlockSize > 64<<20:
 		return fmt.Errorf("vault: config: block size %d: want 4 KiB to 64 MiB", c.BlockSize)
+	case c.InlineThreshold < 0 || c.InlineThreshold > 1<<20:
+		return errors.New("vault: config: InlineThreshold must be 0 to 1 MiB")
 	case c.OrphanGrace < 0 || c.MaxClockSkew <= 0:
 		return errors.New("vault: config: OrphanGrace must be >= 0 and MaxClockSkew > 0")
 	}

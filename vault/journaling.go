@@ -91,6 +91,12 @@ func versionDelete(now time.Time, v *recordv1.Version) *journal.Entry {
 	return e
 }
 
+func blobPut(now time.Time, b *recordv1.Blob) *journal.Entry {
+	e := entryAt(now)
+	e.Change = &recordv1.JournalEntry_BlobPut{BlobPut: b}
+	return e
+}
+
 func vaultPut(now time.Time, v *recordv1.Vault) *journal.Entry {
 	e := entryAt(now)
 	e.Change = &recordv1.JournalEntry_VaultPut{VaultPut: v}

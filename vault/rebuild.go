@@ -177,7 +177,12 @@ func applyEntry(tx *catalog.Txn, e *journal.Entry) error {
 		return tx.PutVersion(c.VersionPut)
 	case *recordv1.JournalEntry_VersionDelete:
 		d := c.VersionDelete
+		if err := tx.DeleteBlob(d.GetVersionId()); err != nil {
+			return err
+		}
 		return tx.DeleteVersion(&recordv1.Version{Vault: d.GetVault(), Key: d.GetKey(), VersionId: d.GetVersionId()})
+	case *recordv1.JournalEntry_BlobPut:
+		return tx.PutBlob(c.BlobPut)
 	case *recordv1.JournalEntry_VaultPut:
 		return tx.PutVault(c.VaultPut)
 	case *recordv1.JournalEntry_VaultDelete:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -11,12 +12,15 @@ import (
 	"time"
 
 	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/vault/catalog"
 )
 
 func openStore(t *testing.T, dir string) *Store {
 	t.Helper()
 	cfg := DefaultConfig(dir)
 	cfg.BlockSize = 64 << 10
+	// These tests are about shard files: store even tiny archives as shards.
+	cfg.InlineThreshold = 0
 	s, err := Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -169,3 +173,69 @@ func TestUploadBrokenStreamStoresNothing(t *testing.T) {
 }
 
 func removeAll(p string) error { return os.RemoveAll(p) }
+
+// TestInlineThreshold: archives up to the threshold are stored inline (no
+// shard files) and read back bit-exact, ranged too; one byte more goes to
+// shards. Deleting an inline version removes its bytes.
+func TestInlineThreshold(t *testing.T) {
+	cfg := DefaultConfig(t.TempDir())
+	cfg.InlineThreshold = 1000
+	s, err := Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	s.CreateVault(ctx, root, "inline", wormvault.DefaultRetention{})
+	for _, tc := range []struct {
+		size   int
+		inline bool
+	}{{0, true}, {1, true}, {1000, true}, {1001, false}} {
+		data := bytes.Repeat([]byte{byte(tc.size)}, tc.size)
+		for i := range data {
+			data[i] = byte(i * 7)
+		}
+		key := fmt.Sprintf("k%d", tc.size)
+		a, err := s.Upload(ctx, root, UploadRequest{Vault: "inline", Key: key}, bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.Record.GetInline() != tc.inline || (a.Record.GetObjectId() == "") != tc.inline {
+			t.Fatalf("size %d: inline=%v object=%q, want inline=%v", tc.size, a.Record.GetInline(), a.Record.GetObjectId(), tc.inline)
+		}
+		_, rc, err := s.Download(ctx, root, "inline", key, "", 0, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil || !bytes.Equal(got, data) {
+			t.Fatalf("size %d: read back %d bytes (%v)", tc.size, len(got), err)
+		}
+		if tc.size > 10 {
+			_, rc, err := s.Download(ctx, root, "inline", key, "", 3, 5)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := io.ReadAll(rc)
+			rc.Close()
+			if !bytes.Equal(got, data[3:8]) {
+				t.Fatalf("size %d: ranged read %x, want %x", tc.size, got, data[3:8])
+			}
+		}
+	}
+	if n := len(objects(t, s)); n != 1 {
+		t.Fatalf("%d shard objects, want 1 (only the archive over the threshold)", n)
+	}
+	a, _ := s.GetArchive(ctx, root, "inline", "k1000", "")
+	if _, err := s.DeleteArchive(ctx, root, "inline", "k1000", a.Record.GetVersionId(), false); err != nil {
+		t.Fatal(err)
+	}
+	err = s.catalog.View(func(tx *catalog.Txn) error {
+		_, err := tx.Blob(a.Record.GetVersionId())
+		return err
+	})
+	if err == nil {
+		t.Fatal("the inline bytes of a deleted version remain")
+	}
+}

@@ -64,6 +64,7 @@ address (127.0.0.1, ::1, localhost) unless --allow-insecure is given.`,
 	f.StringArrayVar(&cfg.Vault.Drives, "drive", nil, "erasure drive directory (repeat once per shard; default: DATA/drives/d1..dN)")
 	f.IntVar(&cfg.Vault.DataShards, "data-shards", cfg.Vault.DataShards, "erasure data shards")
 	f.IntVar(&cfg.Vault.ParityShards, "parity-shards", cfg.Vault.ParityShards, "erasure parity shards (drives that may be lost)")
+	f.IntVar(&cfg.Vault.InlineThreshold, "inline-threshold", cfg.Vault.InlineThreshold, "largest archive stored inline in the replicated catalog instead of as shard files (0 disables)")
 	f.IntVar(&cfg.Vault.BlockSize, "block-size", cfg.Vault.BlockSize, "erasure stripe size in bytes")
 	f.DurationVar(&cfg.Vault.MaxClockSkew, "max-clock-skew", cfg.Vault.MaxClockSkew, "how far the wall clock may jump ahead before it is distrusted")
 	f.DurationVar(&cfg.ShutdownGrace, "shutdown-grace", cfg.ShutdownGrace, "how long shutdown waits for in-flight calls")

@@ -165,6 +165,43 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 		rows = append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, %d stream(s)", small, streams), unit: "archives/s", ours: float64(small) / d.Seconds(), ref: ref, refName: "MinIO, same shape"})
 	}
 
+	fmt.Fprintf(os.Stderr, "== %d x 4 KiB uploads, 16 streams, on a server storing small archives as shards\n", small)
+	{
+		sdir := filepath.Join(dir, "shards-only")
+		if err := os.MkdirAll(sdir, 0o700); err != nil {
+			return err
+		}
+		srv2, err := startServer(sdir, "--inline-threshold", "0")
+		if err != nil {
+			return err
+		}
+		c2, err := dialServer(srv2)
+		if err != nil {
+			srv2.stop()
+			return err
+		}
+		if _, err := c2.vaults.CreateVault(c2.ctx(), &wormvaultv1.CreateVaultRequest{Name: "bench"}); err != nil {
+			srv2.stop()
+			return err
+		}
+		var inline, sharded time.Duration
+		inline, err = timeIt(func() error {
+			return parallel(small, 16, func(i int) error { return c.upload("bench", fmt.Sprintf("inl/%d", i), 4096) })
+		})
+		if err == nil {
+			sharded, err = timeIt(func() error {
+				return parallel(small, 16, func(i int) error { return c2.upload("bench", fmt.Sprintf("shd/%d", i), 4096) })
+			})
+		}
+		c2.cc.Close()
+		srv2.stop()
+		if err != nil {
+			return err
+		}
+		rows = append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, 16 streams, inline (default)", small), unit: "archives/s",
+			ours: float64(small) / inline.Seconds(), ref: float64(small) / sharded.Seconds(), refName: "same run, stored as 4+2 shard files"})
+	}
+
 	fmt.Fprintf(os.Stderr, "== %d x 4 KiB uploads, 16 streams, into a vault with a 20-statement vault lock policy\n", small)
 	if _, err := c.vaults.CreateVault(c.ctx(), &wormvaultv1.CreateVaultRequest{Name: "bench-locked"}); err != nil {
 		return err
@@ -295,7 +332,7 @@ type server struct {
 	token string
 }
 
-func startServer(dir string) (*server, error) {
+func startServer(dir string, extra ...string) (*server, error) {
 	bin := filepath.Join(dir, "wormvault")
 	if out, err := exec.Command("go", "build", "-o", bin, "./cmd/wormvault").CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("build: %v\n%s", err, out)
@@ -307,7 +344,7 @@ func startServer(dir string) (*server, error) {
 	addr := l.Addr().String()
 	l.Close()
 	data := filepath.Join(dir, "data")
-	cmd := exec.Command(bin, "serve", "--data", data, "--listen", addr, "--log-level", "warn")
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--listen", addr, "--log-level", "warn"}, extra...)...)
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
 		return nil, err

@@ -41,6 +41,10 @@ func Open(opts Options) (*Catalog, error) {
 		// Metadata is small; keep the memory footprint modest so the whole
 		// server stays well under its RSS budget.
 		WithMemTableSize(16 << 20).
+		WithNumMemtables(2).
+		// Inline archive bytes (up to 128 KiB) go to the value log, not
+		// the LSM tree, so memtables stay small.
+		WithValueThreshold(4 << 10).
 		WithValueLogFileSize(64 << 20).
 		WithBlockCacheSize(32 << 20).
 		WithIndexCacheSize(16 << 20).

@@ -31,7 +31,12 @@ var (
 	metaPrefix    = []byte("meta/")
 	fixityPrefix  = []byte("fixity/")
 	prinPrefix    = []byte("prin/")
+	blobPrefix    = []byte("blob/")
 )
+
+// blobKey holds the bytes of a small archive stored inline. They live
+// apart from the version record so listings never load them.
+func blobKey(versionID string) []byte { return cat(blobPrefix, []byte(versionID)) }
 
 func prinKey(name string) []byte { return cat(prinPrefix, []byte(name)) }
 

@@ -384,3 +384,25 @@ func (tx *Txn) MFADevice(name string) (*recordv1.MFADevice, bool, error) {
 
 // PutMFADevice stores an MFA device record.
 func (tx *Txn) PutMFADevice(d *recordv1.MFADevice) error { return tx.put(mfaKey(d.GetName()), d) }
+
+// Blob returns the inline bytes of a version.
+func (tx *Txn) Blob(versionID string) ([]byte, error) {
+	item, err := tx.t.Get(blobKey(versionID))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("catalog: no inline bytes for %s", versionID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	b := new(recordv1.Blob)
+	if err := item.Value(func(v []byte) error { return proto.Unmarshal(v, b) }); err != nil {
+		return nil, err
+	}
+	return b.GetData(), nil
+}
+
+// PutBlob stores the inline bytes of a version.
+func (tx *Txn) PutBlob(b *recordv1.Blob) error { return tx.put(blobKey(b.GetVersionId()), b) }
+
+// DeleteBlob removes the inline bytes of a version, if any.
+func (tx *Txn) DeleteBlob(versionID string) error { return tx.t.Delete(blobKey(versionID)) }
