@@ -6,18 +6,17 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
-	"errors"
 	"fmt"
-	"google.golang.org/protobuf/types/known/timestamppb"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	sha256 "github.com/minio/sha256-simd"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/internal/atomicfile"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
@@ -127,44 +126,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Caller, error) 
 	return c, err
 }
 
-// writeFileDurable writes a new file atomically: temp, fsync, rename, fsync
-// the directory.
+// writeFileDurable writes a file atomically and durably.
 func writeFileDurable(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-"+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp)
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
+	return atomicfile.WriteFile(path, data, perm)
 }
