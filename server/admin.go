@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/wormvault/wormvault"
+	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
 	"github.com/wormvault/wormvault/vault"
+	"github.com/wormvault/wormvault/vault/audit"
 )
 
 // adminService implements wormvaultv1.AdminServiceServer.
@@ -34,7 +37,14 @@ func (a *adminService) AcknowledgeClock(ctx context.Context, _ *wormvaultv1.Ackn
 	if err := requireRoot(ctx, "acknowledge the clock"); err != nil {
 		return nil, err
 	}
-	if _, err := a.store.Clock().Acknowledge(); err != nil {
+	ack, err := a.store.Clock().Acknowledge()
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.RecordAudit(ctx, &recordv1.AuditEvent{Kind: audit.KindClockAcknowledged, Principal: callerOf(ctx).Principal, Details: map[string]string{
+		"was_untrusted": strconv.FormatBool(ack.WasUntrusted), "reason": ack.Reason,
+		"from": ack.From.UTC().Format(time.RFC3339Nano), "to": ack.To.UTC().Format(time.RFC3339Nano),
+	}}); err != nil {
 		return nil, err
 	}
 	return &wormvaultv1.AcknowledgeClockResponse{Status: clockStatusToProto(a.store.Clock().Status())}, nil

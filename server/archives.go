@@ -49,6 +49,7 @@ func (a *archiveService) UploadArchive(stream wormvaultv1.ArchiveService_UploadA
 		ExpectedSHA256: h.GetExpectedSha256(),
 		Retention:      ret,
 		LegalHold:      h.GetLegalHold(),
+		Encryption:     vault.EncryptionMode(h.GetEncryption().GetMode()),
 	}
 	body := &chunkReader{stream: stream}
 	out, err := a.store.Upload(ctx, callerOf(ctx), req, body)

@@ -113,7 +113,20 @@ func archiveToProto(a *vault.Archive) *wormvaultv1.Archive {
 		Retention:    recordRetentionToProto(r.GetRetention()),
 		LegalHold:    len(r.GetLegalHolds()) > 0,
 		LegalHolds:   holdsToProto(r.GetLegalHolds()),
+		Encryption:   encryptionToProto(r),
 	}
+}
+
+// encryptionToProto reports how a version's bytes are stored: plaintext
+// for versions written before encryption at rest, nothing for markers.
+func encryptionToProto(r *recordv1.Version) *wormvaultv1.EncryptionInfo {
+	switch {
+	case r.GetDeleteMarker():
+		return nil
+	case r.GetEncryption() == nil:
+		return &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode_ENCRYPTION_MODE_NONE}
+	}
+	return &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode(r.GetEncryption().GetMode()), KmsKey: r.GetEncryption().GetKmsKey()}
 }
 
 func protectionToProto(p lock.Protection) *wormvaultv1.Protection {

@@ -183,6 +183,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	wormvaultv1.RegisterAdminServiceServer(s.grpc, &adminService{store: store})
 	wormvaultv1.RegisterLockServiceServer(s.grpc, &lockService{store: store})
 	wormvaultv1.RegisterIdentityServiceServer(s.grpc, &identityService{store: store, credentials: cfg.CredentialsFile()})
+	wormvaultv1.RegisterAuditServiceServer(s.grpc, &auditService{store: store})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
@@ -209,7 +210,8 @@ func (s *Server) Serve() error {
 	return err
 }
 
-// background runs the periodic duties: the clock tick and the orphan sweep.
+// background runs the periodic duties: the clock tick, the orphan sweep and
+// the audit trail's checkpoint.
 func (s *Server) background() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer close(s.bgDone)
@@ -220,6 +222,8 @@ func (s *Server) background() {
 	defer tick.Stop()
 	sweep := time.NewTicker(s.cfg.SweepInterval)
 	defer sweep.Stop()
+	checkpoint := time.NewTicker(auditCheckpointEvery)
+	defer checkpoint.Stop()
 	for {
 		select {
 		case <-s.stop:
@@ -233,6 +237,10 @@ func (s *Server) background() {
 				s.log.Error("orphan sweep", "err", err)
 			} else if n > 0 {
 				s.log.Info("orphan sweep removed uncommitted shards", "objects", n)
+			}
+		case <-checkpoint.C:
+			if _, err := s.store.AuditTrail().Checkpoint(ctx); err != nil {
+				s.log.Error("audit checkpoint", "err", err)
 			}
 		}
 	}

@@ -20,6 +20,7 @@ import (
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
+	"github.com/wormvault/wormvault/vault/sse"
 )
 
 // Limits on what an upload may carry besides its bytes.
@@ -48,6 +49,9 @@ type UploadRequest struct {
 	Retention wormvault.Retention
 	// LegalHold places the default hold at upload.
 	LegalHold bool
+	// Encryption is the requested encryption at rest: unspecified means
+	// the default, SERVICE, the only mode this server supports.
+	Encryption EncryptionMode
 }
 
 func (r *UploadRequest) validate() error {
@@ -72,6 +76,11 @@ func (r *UploadRequest) validate() error {
 	}
 	if len(r.ExpectedSHA256) != 0 && len(r.ExpectedSHA256) != sha256.Size {
 		return wormvault.InvalidArgument("header.expected_sha256", "must be %d bytes, got %d", sha256.Size, len(r.ExpectedSHA256))
+	}
+	switch r.Encryption {
+	case recordv1.EncryptionMode_ENCRYPTION_MODE_UNSPECIFIED, recordv1.EncryptionMode_ENCRYPTION_MODE_SERVICE:
+	default:
+		return wormvault.InvalidArgument("header.encryption.mode", "%s requested: only ENCRYPTION_MODE_SERVICE is supported by this server", r.Encryption)
 	}
 	return nil
 }
@@ -154,6 +163,13 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 			ID: wormvault.DefaultHoldID, Reason: "placed at upload", SetBy: caller.Principal, SetTime: now.Time,
 		}))
 	}
+	// Every version is encrypted with a fresh data key (SERVICE mode); the
+	// hashes above are of the plaintext, the stored bytes are ciphertext.
+	dataKey, enc, err := s.newServiceEncryption(req.Vault, id)
+	if err != nil {
+		return nil, err
+	}
+	rec.Encryption = enc
 	finish := func(size int64) error {
 		rec.SizeBytes, rec.Sha256, rec.TreeSha256 = size, sum.Sum(nil), tree.Sum()
 		if len(req.ExpectedSHA256) > 0 && !bytes.Equal(rec.Sha256, req.ExpectedSHA256) {
@@ -167,8 +183,13 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 			return nil, err
 		}
 		rec.Inline = true
-		blob := &recordv1.Blob{VersionId: id, Data: head}
-		err := s.commit(context.WithoutCancel(ctx), false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		sealed, err := seal(dataKey, head)
+		if err != nil {
+			return nil, err
+		}
+		rec.StoredBytes = int64(len(sealed))
+		blob := &recordv1.Blob{VersionId: id, Data: sealed}
+		err = s.commit(context.WithoutCancel(ctx), false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 			if _, err := tx.Vault(req.Vault); err != nil {
 				return nil, err
 			}
@@ -195,14 +216,21 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 			w.Abort()
 		}
 	}()
-	rest, err := io.Copy(io.MultiWriter(w, hashes), io.MultiReader(bytes.NewReader(head), body))
+	ew, err := sse.NewWriter(w, dataKey)
 	if err != nil {
+		return nil, err
+	}
+	rest, err := io.Copy(io.MultiWriter(ew, hashes), io.MultiReader(bytes.NewReader(head), body))
+	if err != nil {
+		return nil, broken(err)
+	}
+	if err := ew.Close(); err != nil {
 		return nil, broken(err)
 	}
 	if err := finish(rest); err != nil {
 		return nil, err
 	}
-	rec.ObjectId = id
+	rec.ObjectId, rec.StoredBytes = id, sse.CiphertextSize(rest)
 	// The record travels in every shard so the catalog can be rebuilt from
 	// the drives alone.
 	meta, err := proto.MarshalOptions{Deterministic: true}.Marshal(rec)
@@ -328,10 +356,17 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 		}); err != nil {
 			return nil, nil, fmt.Errorf("%w: inline bytes of %s: %w", wormvault.ErrDataLoss, rec.GetVersionId(), err)
 		}
-		if int64(len(data)) != size {
-			return nil, nil, fmt.Errorf("%w: inline bytes of %s are %d long, catalog says %d", wormvault.ErrDataLoss, rec.GetVersionId(), len(data), size)
+		if int64(len(data)) != storedSize(rec) {
+			return nil, nil, fmt.Errorf("%w: inline bytes of %s are %d long, catalog says %d", wormvault.ErrDataLoss, rec.GetVersionId(), len(data), storedSize(rec))
 		}
-		r := io.NopCloser(bytes.NewReader(data[off : off+length]))
+		var r io.ReadCloser
+		if encrypted(rec) {
+			if r, err = s.plainRange(rec, bytes.NewReader(data), nil, off, length); err != nil {
+				return nil, nil, err
+			}
+		} else {
+			r = io.NopCloser(bytes.NewReader(data[off : off+length]))
+		}
 		if off == 0 && length == size {
 			return a, &verifyingReader{rc: r, sum: sha256.New(), want: rec.GetSha256()}, nil
 		}
@@ -344,10 +379,16 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 		}
 		return nil, nil, err
 	}
-	if obj.Size() != size {
-		return nil, nil, fmt.Errorf("%w: shards of %s hold %d bytes, catalog says %d", wormvault.ErrDataLoss, rec.GetVersionId(), obj.Size(), size)
+	if obj.Size() != storedSize(rec) {
+		return nil, nil, fmt.Errorf("%w: shards of %s hold %d bytes, catalog says %d", wormvault.ErrDataLoss, rec.GetVersionId(), obj.Size(), storedSize(rec))
 	}
-	r, err := obj.NewReader(ctx, off, length)
+	var r io.ReadCloser
+	if encrypted(rec) {
+		ra := &objectReaderAt{ctx: ctx, obj: obj}
+		r, err = s.plainRange(rec, ra, ra, off, length)
+	} else {
+		r, err = obj.NewReader(ctx, off, length)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -496,7 +537,7 @@ func (s *Store) deleteArchive(ctx context.Context, caller Caller, vault, key, ve
 				return nil, err
 			}
 		}
-		return []*journal.Entry{versionDelete(now.Time, rec)}, tx.DeleteVersion(rec)
+		return s.audited(tx, []*journal.Entry{versionDelete(now.Time, rec)}, tx.DeleteVersion(rec), deleteBypassEvent(caller, now, rec, allowed))
 	})
 	if err != nil {
 		return nil, err

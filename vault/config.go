@@ -39,6 +39,9 @@ type Config struct {
 	Elapsed func() time.Duration
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger
+	// MasterKeyFile is the master key's file (see LoadMasterKey); empty
+	// means DataDir/master.key, created on first start.
+	MasterKeyFile string
 }
 
 // DefaultConfig returns the configuration `wormvault serve` starts with.

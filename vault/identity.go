@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -10,6 +11,7 @@ import (
 	"github.com/wormvault/wormvault"
 	"github.com/wormvault/wormvault/lock/policy"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
@@ -92,7 +94,8 @@ func (s *Store) CreatePrincipal(ctx context.Context, caller Caller, name string)
 			return nil, err
 		}
 		rec.CreateTime = timestamppb.New(now)
-		return []*journal.Entry{principalPut(now, rec)}, tx.PutPrincipal(rec)
+		return s.audited(tx, []*journal.Entry{principalPut(now, rec)}, tx.PutPrincipal(rec),
+			auditEvent(audit.KindPrincipalCreate, caller, "", "", "", map[string]string{"name": name}))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.CreatePrincipal %s: %w", name, err)
@@ -193,13 +196,16 @@ func (s *Store) DeletePrincipal(ctx context.Context, caller Caller, name string)
 			return nil, err
 		}
 		var entries []*journal.Entry
+		var keyIDs []string
 		for _, k := range keys {
 			if err := tx.DeleteAccessKey(k.GetKeyId()); err != nil {
 				return nil, err
 			}
 			entries = append(entries, accessKeyDelete(now, k.GetKeyId()))
+			keyIDs = append(keyIDs, k.GetKeyId())
 		}
-		return append(entries, principalDelete(now, name)), tx.DeletePrincipal(name)
+		return s.audited(tx, append(entries, principalDelete(now, name)), tx.DeletePrincipal(name),
+			auditEvent(audit.KindPrincipalDelete, caller, "", "", "", map[string]string{"name": name, "access_keys_deleted": strings.Join(keyIDs, ",")}))
 	})
 	if err != nil {
 		return fmt.Errorf("vault.DeletePrincipal %s: %w", name, err)
@@ -232,7 +238,8 @@ func (s *Store) CreateAccessKey(ctx context.Context, caller Caller, principal st
 				return nil, err
 			}
 		}
-		return []*journal.Entry{accessKeyPut(now, rec)}, tx.PutAccessKey(rec)
+		return s.audited(tx, []*journal.Entry{accessKeyPut(now, rec)}, tx.PutAccessKey(rec),
+			auditEvent(audit.KindAccessKeyCreate, caller, "", "", "", map[string]string{"principal": principal, "key_id": rec.GetKeyId()}))
 	})
 	if err != nil {
 		return AccessKey{}, "", fmt.Errorf("vault.CreateAccessKey %s: %w", principal, err)
@@ -280,7 +287,8 @@ func (s *Store) DeleteAccessKey(ctx context.Context, caller Caller, keyID string
 				return nil, fmt.Errorf("%w: that is root's last access key; rotate it instead", wormvault.ErrFailedPrecondition)
 			}
 		}
-		return []*journal.Entry{accessKeyDelete(now, keyID)}, tx.DeleteAccessKey(keyID)
+		return s.audited(tx, []*journal.Entry{accessKeyDelete(now, keyID)}, tx.DeleteAccessKey(keyID),
+			auditEvent(audit.KindAccessKeyDelete, caller, "", "", "", map[string]string{"principal": k.GetPrincipal(), "key_id": keyID}))
 	})
 	if err != nil {
 		return fmt.Errorf("vault.DeleteAccessKey %s: %w", keyID, err)
@@ -316,7 +324,8 @@ func (s *Store) SetPrincipalPolicy(ctx context.Context, caller Caller, principal
 			return nil, fmt.Errorf("%w: principal %q", wormvault.ErrNotFound, principal)
 		}
 		p.Policy = doc
-		return []*journal.Entry{principalPut(now, p)}, tx.PutPrincipal(p)
+		return s.audited(tx, []*journal.Entry{principalPut(now, p)}, tx.PutPrincipal(p),
+			auditEvent(audit.KindPrincipalPolicySet, caller, "", "", "", map[string]string{"name": principal, "policy": doc}))
 	})
 	if err != nil {
 		return fmt.Errorf("vault.SetPrincipalPolicy %s: %w", principal, err)
@@ -351,13 +360,16 @@ func (s *Store) RotateRootKey(ctx context.Context, caller Caller, credentialsPat
 			return nil, err
 		}
 		entries := []*journal.Entry{accessKeyPut(now, rec)}
+		var oldIDs []string
 		for _, k := range old {
 			if err := tx.DeleteAccessKey(k.GetKeyId()); err != nil {
 				return nil, err
 			}
 			entries = append(entries, accessKeyDelete(now, k.GetKeyId()))
+			oldIDs = append(oldIDs, k.GetKeyId())
 		}
-		return entries, tx.PutAccessKey(rec)
+		return s.audited(tx, entries, tx.PutAccessKey(rec),
+			auditEvent(audit.KindRootKeyRotate, caller, "", "", "", map[string]string{"key_id": rec.GetKeyId(), "deleted_key_ids": strings.Join(oldIDs, ",")}))
 	})
 	if err != nil {
 		return "", fmt.Errorf("vault.RotateRootKey: %w", err)

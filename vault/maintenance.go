@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"google.golang.org/protobuf/types/known/timestamppb"
+	"io"
 	"iter"
 	"sync"
 	"time"
@@ -46,8 +47,10 @@ func (s *Store) runHealQueue(ctx context.Context) {
 				// Deleted meanwhile.
 			case err != nil:
 				s.log.Error("heal failed", "object", id, "err", err)
+				s.auditHeal(ctx, &recordv1.AuditEvent{}, id, res, err)
 			case res.Healed > 0:
 				s.log.Info("healed", "object", id, "shards_rewritten", res.Healed, "corrupt_blocks", res.CorruptBlocks)
+				s.auditHeal(ctx, &recordv1.AuditEvent{}, id, res, nil)
 			}
 		}
 	}
@@ -93,6 +96,7 @@ func (s *Store) HealAll(ctx context.Context, vault string, progress func(HealPro
 		case errors.Is(err, wormvault.ErrDataLoss) || res.Unrecoverable:
 			p.Unrecoverable++
 			s.log.Error("archive has lost data", "archive", p.Current, "err", err)
+			s.auditHeal(ctx, &recordv1.AuditEvent{Vault: v.GetVault(), Key: v.GetKey(), VersionId: v.GetVersionId()}, v.GetObjectId(), res, err)
 		case errors.Is(err, erasure.ErrNotFound):
 			// Deleted meanwhile.
 		case err != nil:
@@ -100,6 +104,7 @@ func (s *Store) HealAll(ctx context.Context, vault string, progress func(HealPro
 		case res.Healed > 0:
 			p.Healed++
 			p.ShardsRewritten += int64(res.Healed)
+			s.auditHeal(ctx, &recordv1.AuditEvent{Vault: v.GetVault(), Key: v.GetKey(), VersionId: v.GetVersionId()}, v.GetObjectId(), res, nil)
 		}
 		if progress != nil {
 			progress(p)
@@ -118,7 +123,8 @@ func (s *Store) objects(vault string) iter.Seq2[*recordv1.Version, error] {
 			return tx.EachVersion(vault, func(v *recordv1.Version) error {
 				if v.GetObjectId() != "" || v.GetInline() {
 					all = append(all, &recordv1.Version{Vault: v.GetVault(), Key: v.GetKey(), VersionId: v.GetVersionId(), ObjectId: v.GetObjectId(),
-						Inline: v.GetInline(), SizeBytes: v.GetSizeBytes(), Sha256: v.GetSha256()})
+						Inline: v.GetInline(), SizeBytes: v.GetSizeBytes(), Sha256: v.GetSha256(),
+						Encryption: v.GetEncryption(), StoredBytes: v.GetStoredBytes()})
 				}
 				return nil
 			})
@@ -203,6 +209,7 @@ func (s *Store) Scrub(ctx context.Context, bytesPerSecond int64) (*recordv1.Fixi
 	if err := s.catalog.Update(context.WithoutCancel(ctx), func(tx *catalog.Txn) error { return tx.PutFixityReport(rec) }); err != nil {
 		return nil, err
 	}
+	s.auditFixity(context.WithoutCancel(ctx), rec)
 	s.log.Info("scrub finished", "archives", rec.GetArchivesChecked(), "bytes_verified", rec.GetBytesVerified(),
 		"corrupt_blocks", rec.GetCorruptBlocksFound(), "shards_healed", rec.GetShardsHealed(), "unrecoverable", len(rec.GetUnrecoverable()))
 	return rec, nil
@@ -264,6 +271,20 @@ func (s *Store) verifyInline(v *recordv1.Version) error {
 		return err
 	}); err != nil {
 		return fmt.Errorf("%w: %w", wormvault.ErrDataLoss, err)
+	}
+	if int64(len(data)) != storedSize(v) {
+		return fmt.Errorf("%w: inline bytes of %s are %d long, catalog says %d", wormvault.ErrDataLoss, v.GetVersionId(), len(data), storedSize(v))
+	}
+	if encrypted(v) {
+		// The plaintext's SHA-256 is what was recorded: decrypt (which
+		// authenticates every package) and hash.
+		r, err := s.plainRange(v, bytes.NewReader(data), nil, 0, v.GetSizeBytes())
+		if err != nil {
+			return err
+		}
+		if data, err = io.ReadAll(r); err != nil {
+			return err
+		}
 	}
 	if sum := sha256.Sum256(data); int64(len(data)) != v.GetSizeBytes() || !bytes.Equal(sum[:], v.GetSha256()) {
 		return fmt.Errorf("%w: inline bytes of %s do not match their SHA-256", wormvault.ErrDataLoss, v.GetVersionId())

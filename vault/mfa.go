@@ -19,6 +19,7 @@ import (
 
 	"github.com/wormvault/wormvault"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
@@ -151,7 +152,8 @@ func (s *Store) RegisterMFADevice(ctx context.Context, caller Caller, name strin
 			return nil, err
 		}
 		rec.CreateTime = timestamppb.New(now)
-		return []*journal.Entry{mfaDevicePut(now, rec)}, tx.PutMFADevice(rec)
+		return s.audited(tx, []*journal.Entry{mfaDevicePut(now, rec)}, tx.PutMFADevice(rec),
+			auditEvent(audit.KindMFADeviceRegister, caller, "", "", "", map[string]string{"device": name}))
 	})
 	if err != nil {
 		return MFARegistration{}, fmt.Errorf("vault.RegisterMFADevice %s: %w", name, err)
@@ -190,7 +192,8 @@ func (s *Store) ConfirmMFADevice(ctx context.Context, caller Caller, name, code 
 			return nil, err
 		}
 		d.Confirmed, d.LastUsedStep = true, step
-		return []*journal.Entry{mfaDevicePut(now, d)}, tx.PutMFADevice(d)
+		return s.audited(tx, []*journal.Entry{mfaDevicePut(now, d)}, tx.PutMFADevice(d),
+			auditEvent(audit.KindMFADeviceConfirm, caller, "", "", "", map[string]string{"device": name}))
 	})
 	if err != nil {
 		return fmt.Errorf("vault.ConfirmMFADevice %s: %w", name, err)

@@ -15,6 +15,7 @@ import (
 	"github.com/wormvault/wormvault/lock"
 	"github.com/wormvault/wormvault/lock/policy"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
@@ -190,9 +191,9 @@ func (s *Store) SetVaultAccessPolicy(ctx context.Context, caller Caller, vault, 
 	if _, err := policy.Parse([]byte(doc)); err != nil {
 		return err
 	}
-	return s.updateVaultRecord(ctx, caller, vault, "SetVaultAccessPolicy", func(rec *recordv1.Vault, _ time.Time) error {
+	return s.updateVaultRecord(ctx, caller, vault, "SetVaultAccessPolicy", func(rec *recordv1.Vault, _ time.Time) (*recordv1.AuditEvent, error) {
 		rec.AccessPolicy = doc
-		return nil
+		return auditEvent(audit.KindAccessPolicySet, caller, vault, "", "", map[string]string{"policy": doc}), nil
 	})
 }
 
@@ -213,12 +214,12 @@ func (s *Store) DeleteVaultAccessPolicy(ctx context.Context, caller Caller, vaul
 	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
 		return err
 	}
-	return s.updateVaultRecord(ctx, caller, vault, "DeleteVaultAccessPolicy", func(rec *recordv1.Vault, _ time.Time) error {
+	return s.updateVaultRecord(ctx, caller, vault, "DeleteVaultAccessPolicy", func(rec *recordv1.Vault, _ time.Time) (*recordv1.AuditEvent, error) {
 		if rec.GetAccessPolicy() == "" {
-			return wormvault.ErrNoAccessPolicy
+			return nil, wormvault.ErrNoAccessPolicy
 		}
 		rec.AccessPolicy = ""
-		return nil
+		return auditEvent(audit.KindAccessPolicyDelete, caller, vault, "", "", nil), nil
 	})
 }
 
@@ -237,13 +238,13 @@ func (s *Store) InitiateVaultLock(ctx context.Context, caller Caller, vault, doc
 	idb := make([]byte, 16)
 	rand.Read(idb)
 	var out lock.VaultLock
-	err = s.updateVaultRecord(ctx, caller, vault, "InitiateVaultLock", func(rec *recordv1.Vault, now time.Time) error {
+	err = s.updateVaultRecord(ctx, caller, vault, "InitiateVaultLock", func(rec *recordv1.Vault, now time.Time) (*recordv1.AuditEvent, error) {
 		l, err := lock.InitiateVaultLock(now, vaultLockOf(rec), doc, hex.EncodeToString(idb))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rec.VaultLock, out = vaultLockToRecord(l), l
-		return nil
+		return auditEvent(audit.KindVaultLockInitiate, caller, vault, "", "", map[string]string{"lock_id": hex.EncodeToString(idb), "policy": doc}), nil
 	})
 	return out, err
 }
@@ -254,18 +255,19 @@ func (s *Store) CompleteVaultLock(ctx context.Context, caller Caller, vault, loc
 		return err
 	}
 	var expired error
-	err := s.updateVaultRecord(ctx, caller, vault, "CompleteVaultLock", func(rec *recordv1.Vault, now time.Time) error {
+	err := s.updateVaultRecord(ctx, caller, vault, "CompleteVaultLock", func(rec *recordv1.Vault, now time.Time) (*recordv1.AuditEvent, error) {
 		l, err := lock.CompleteVaultLock(now, vaultLockOf(rec), lockID)
+		details := map[string]string{"lock_id": lockID}
 		if errors.Is(err, wormvault.ErrLockExpired) {
 			// The expired lock and its policy go, and the caller hears why.
 			rec.VaultLock, expired = nil, err
-			return nil
+			return auditEvent(audit.KindVaultLockExpire, caller, vault, "", "", details), nil
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rec.VaultLock = vaultLockToRecord(l)
-		return nil
+		return auditEvent(audit.KindVaultLockComplete, caller, vault, "", "", details), nil
 	})
 	if err == nil && expired != nil {
 		return fmt.Errorf("vault.CompleteVaultLock %s: %w", vault, expired)
@@ -278,13 +280,14 @@ func (s *Store) AbortVaultLock(ctx context.Context, caller Caller, vault string)
 	if err := wormvault.ValidateVaultName("vault", vault); err != nil {
 		return err
 	}
-	return s.updateVaultRecord(ctx, caller, vault, "AbortVaultLock", func(rec *recordv1.Vault, now time.Time) error {
+	return s.updateVaultRecord(ctx, caller, vault, "AbortVaultLock", func(rec *recordv1.Vault, now time.Time) (*recordv1.AuditEvent, error) {
+		lockID := rec.GetVaultLock().GetLockId()
 		l, err := lock.AbortVaultLock(now, vaultLockOf(rec))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rec.VaultLock = vaultLockToRecord(l)
-		return nil
+		return auditEvent(audit.KindVaultLockAbort, caller, vault, "", "", map[string]string{"lock_id": lockID}), nil
 	})
 }
 
@@ -321,8 +324,9 @@ func (s *Store) readVault(caller Caller, vault, action string) (*recordv1.Vault,
 }
 
 // updateVaultRecord authorizes action on a vault and applies change to its
-// record in one transaction, at a trusted instant.
-func (s *Store) updateVaultRecord(ctx context.Context, caller Caller, vault, action string, change func(*recordv1.Vault, time.Time) error) error {
+// record in one transaction, at a trusted instant; the audit event change
+// returns commits with it.
+func (s *Store) updateVaultRecord(ctx context.Context, caller Caller, vault, action string, change func(*recordv1.Vault, time.Time) (*recordv1.AuditEvent, error)) error {
 	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		rec, err := tx.Vault(vault)
 		if err != nil {
@@ -335,10 +339,11 @@ func (s *Store) updateVaultRecord(ctx context.Context, caller Caller, vault, act
 		if _, err := s.authorize(caller, access{action: action, vault: rec}, now.Time); err != nil {
 			return nil, err
 		}
-		if err := change(rec, now.Time); err != nil {
+		ev, err := change(rec, now.Time)
+		if err != nil {
 			return nil, err
 		}
-		return []*journal.Entry{vaultPut(now.Time, rec)}, tx.PutVault(rec)
+		return s.audited(tx, []*journal.Entry{vaultPut(now.Time, rec)}, tx.PutVault(rec), ev)
 	})
 	if err != nil {
 		return fmt.Errorf("vault.%s %s: %w", action, vault, err)

@@ -8,13 +8,14 @@ import (
 	"github.com/wormvault/wormvault"
 	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
 
 // mutateVersion runs change on one version inside a catalog transaction and
 // stores what it returns. An empty versionID means the latest version.
-func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault, key, versionID string, change func(rec *recordv1.Version, vrec *recordv1.Vault) error) (*Archive, error) {
+func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault, key, versionID string, change func(rec *recordv1.Version, vrec *recordv1.Vault) ([]*recordv1.AuditEvent, error)) (*Archive, error) {
 	if err := validateAddress(vault, key, versionID); err != nil {
 		return nil, err
 	}
@@ -36,7 +37,8 @@ func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault,
 		if _, err := s.authorize(caller, access{action: action, vault: vrec, key: key, ver: rec}, s.clock.Now().Time); err != nil {
 			return nil, err
 		}
-		if err := change(rec, vrec); err != nil {
+		evs, err := change(rec, vrec)
+		if err != nil {
 			return nil, err
 		}
 		if err := tx.PutVersion(rec); err != nil {
@@ -44,7 +46,7 @@ func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault,
 		}
 		a.Record = rec
 		a.IsLatest, err = tx.IsLatest(rec)
-		return []*journal.Entry{versionPut(s.clock.Now().Time, rec)}, err
+		return s.audited(tx, []*journal.Entry{versionPut(s.clock.Now().Time, rec)}, err, evs...)
 	})
 	if err != nil {
 		return nil, err
@@ -56,17 +58,27 @@ func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault,
 // retention, as the lock rules allow.
 func (s *Store) SetRetention(ctx context.Context, caller Caller, vault, key, versionID string, r wormvault.Retention, bypass bool) (*Archive, error) {
 	r.FromDefault = false
-	a, err := s.mutateVersion(ctx, caller, "SetRetention", vault, key, versionID, func(rec *recordv1.Version, vrec *recordv1.Vault) error {
+	a, err := s.mutateVersion(ctx, caller, "SetRetention", vault, key, versionID, func(rec *recordv1.Version, vrec *recordv1.Vault) ([]*recordv1.AuditEvent, error) {
 		now, err := s.clock.Decide()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		b := lock.Bypass{Requested: bypass, Allowed: bypass && s.mayBypassGovernance(caller, vrec, rec, now.Time)}
 		if err := lock.CheckSetRetention(now, lockVersion(rec), r, b, maxRetention(vrec)); err != nil {
-			return err
+			return nil, err
 		}
+		// The bypass was used when the change would have been refused
+		// without it.
+		bypassed := b.Allowed && lock.CheckSetRetention(now, lockVersion(rec), r, lock.Bypass{Requested: bypass}, maxRetention(vrec)) != nil
+		old := rec.GetRetention()
 		rec.Retention = retentionToRecord(r)
-		return nil
+		evs := []*recordv1.AuditEvent{auditEvent(audit.KindRetentionSet, caller, vault, rec.GetKey(), rec.GetVersionId(), audit.RetentionDetails(old, rec.GetRetention()))}
+		if bypassed {
+			d := audit.RetentionDetails(old, rec.GetRetention())
+			d["action"] = "SetRetention"
+			evs = append(evs, auditEvent(audit.KindGovernanceBypass, caller, vault, rec.GetKey(), rec.GetVersionId(), d))
+		}
+		return evs, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.SetRetention %s/%s: %w", vault, key, err)
@@ -93,23 +105,25 @@ func (s *Store) SetLegalHold(ctx context.Context, caller Caller, vault, key, ver
 	if len(reason) > 1024 {
 		return nil, wormvault.InvalidArgument("reason", "at most 1024 bytes")
 	}
-	a, err := s.mutateVersion(ctx, caller, "SetLegalHold", vault, key, versionID, func(rec *recordv1.Version, _ *recordv1.Vault) error {
+	a, err := s.mutateVersion(ctx, caller, "SetLegalHold", vault, key, versionID, func(rec *recordv1.Version, _ *recordv1.Vault) ([]*recordv1.AuditEvent, error) {
 		v := lockVersion(rec)
 		if err := lock.CheckSetLegalHold(v, holdID); err != nil {
-			return err
+			return nil, err
 		}
+		details := map[string]string{"hold_id": lock.HoldID(holdID)}
 		if on {
 			rec.LegalHolds = holdsToRecord(lock.PlaceHold(v.Holds, wormvault.LegalHold{
 				ID: holdID, Reason: reason, SetBy: caller.Principal, SetTime: s.clock.Now().Time,
 			}))
-			return nil
+			details["reason"] = reason
+			return []*recordv1.AuditEvent{auditEvent(audit.KindLegalHoldSet, caller, vault, rec.GetKey(), rec.GetVersionId(), details)}, nil
 		}
 		rest, released := lock.ReleaseHold(v.Holds, holdID)
 		if !released {
-			return fmt.Errorf("%w: no hold named %q", wormvault.ErrNoLegalHold, lock.HoldID(holdID))
+			return nil, fmt.Errorf("%w: no hold named %q", wormvault.ErrNoLegalHold, lock.HoldID(holdID))
 		}
 		rec.LegalHolds = holdsToRecord(rest)
-		return nil
+		return []*recordv1.AuditEvent{auditEvent(audit.KindLegalHoldRelease, caller, vault, rec.GetKey(), rec.GetVersionId(), details)}, nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.SetLegalHold %s/%s: %w", vault, key, err)

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
@@ -164,7 +165,7 @@ func (s *Store) checkShardsAgainst(ctx context.Context, v *recordv1.Version, rep
 		return
 	}
 	if meta.GetVault() != v.GetVault() || meta.GetKey() != v.GetKey() || meta.GetVersionId() != v.GetVersionId() ||
-		meta.GetSizeBytes() != v.GetSizeBytes() || !bytes.Equal(meta.GetSha256(), v.GetSha256()) || obj.Size() != v.GetSizeBytes() {
+		meta.GetSizeBytes() != v.GetSizeBytes() || !bytes.Equal(meta.GetSha256(), v.GetSha256()) || obj.Size() != storedSize(v) {
 		rep.Mismatches = append(rep.Mismatches, name)
 	}
 }
@@ -199,6 +200,8 @@ func applyEntry(tx *catalog.Txn, e *journal.Entry) error {
 		return tx.PutMeta(c.MetaPut.GetName(), c.MetaPut.GetValue())
 	case *recordv1.JournalEntry_MfaDevicePut:
 		return tx.PutMFADevice(c.MfaDevicePut)
+	case *recordv1.JournalEntry_AuditEvent:
+		return audit.Restore(tx, c.AuditEvent)
 	case nil:
 		return errors.New("entry carries no change")
 	}

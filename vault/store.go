@@ -12,6 +12,7 @@ import (
 
 	"github.com/wormvault/wormvault/erasure"
 	"github.com/wormvault/wormvault/lock"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
@@ -24,6 +25,8 @@ type Store struct {
 	catalog *catalog.Catalog
 	set     *erasure.Set
 	clock   *lock.Clock
+	// master is the key every encryption-at-rest key derives from.
+	master MasterKey
 
 	// inflight holds object ids being written right now, so the background
 	// orphan sweep never removes shards whose commit is still coming.
@@ -40,6 +43,8 @@ type Store struct {
 	mutations sync.RWMutex
 	// lastRebuild is the report of the rebuild this Open ran, if any.
 	lastRebuild *RebuildReport
+	// trail is the audit trail (auditing.go).
+	trail *audit.Trail
 }
 
 // markerInitialized is set in a fresh catalog once it has been created;
@@ -67,7 +72,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		drives = append(drives, d)
 	}
-	s := &Store{cfg: cfg, log: log, inflight: map[string]struct{}{}, healQueue: make(chan string, healQueueLen), objLocks: newObjectLocks()}
+	master, err := cfg.loadMasterKey()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{cfg: cfg, log: log, master: master, inflight: map[string]struct{}{}, healQueue: make(chan string, healQueueLen), objLocks: newObjectLocks()}
 	set, err := erasure.NewSet(drives, erasure.Config{
 		DataShards:   cfg.DataShards,
 		ParityShards: cfg.ParityShards,
@@ -86,9 +95,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("vault: journal: %w", err)
 	}
 	s.journal = jnl
-	cat, err := catalog.Open(catalog.Options{Dir: filepath.Join(cfg.DataDir, "meta"), Logger: log})
+	cat, err := catalog.Open(catalog.Options{Dir: filepath.Join(cfg.DataDir, "meta"), Logger: log, EncryptionKey: master.derive("badger")})
 	if err != nil {
 		jnl.Close()
+		if errors.Is(err, catalog.ErrEncryptionKey) {
+			return nil, fmt.Errorf("%w: meta/ was written without encryption or under another master key than %s (if the master key is right, move meta/ aside and `wormvault admin rebuild-catalog` rebuilds it from the drives)", err, cfg.masterKeyPath())
+		}
 		return nil, fmt.Errorf("%w (if meta/ is corrupt, `wormvault admin rebuild-catalog` rebuilds it from the drives)", err)
 	}
 	s.catalog, s.set = cat, set
@@ -112,6 +124,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		log.Warn("the clock is not trusted: deletions and retention changes that depend on an expiry are refused until root acknowledges it", "reason", st.Reason)
 	}
 	s.clock = clock
+	s.openTrail()
 	removed, err := s.SweepOrphans(ctx, 0)
 	if err != nil {
 		return fail(err)

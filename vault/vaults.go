@@ -3,12 +3,16 @@ package vault
 import (
 	"context"
 	"fmt"
-	"google.golang.org/protobuf/types/known/timestamppb"
+	"strconv"
 	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/wormvault/wormvault"
 	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
@@ -58,7 +62,8 @@ func (s *Store) CreateVault(ctx context.Context, caller Caller, name string, def
 		if exists {
 			return nil, fmt.Errorf("%w: %q", wormvault.ErrVaultExists, name)
 		}
-		return []*journal.Entry{vaultPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutVault(rec)
+		return s.audited(tx, []*journal.Entry{vaultPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutVault(rec),
+			auditEvent(audit.KindVaultCreate, caller, name, "", "", vaultSettingDetails(nil, rec)))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.CreateVault %s: %w", name, err)
@@ -132,6 +137,7 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 		if err != nil {
 			return nil, err
 		}
+		old := proto.Clone(rec).(*recordv1.Vault)
 		now := s.clock.Now().Time
 		if _, err := s.authorize(caller, access{action: "UpdateVault", vault: rec}, now); err != nil {
 			return nil, err
@@ -155,7 +161,13 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 		if err := lock.CheckDefaultRetentionFits("vault.default_retention", def, time.Duration(rec.GetMaxRetentionNanos())); err != nil {
 			return nil, err
 		}
-		return []*journal.Entry{vaultPut(now, rec)}, tx.PutVault(rec)
+		evs := []*recordv1.AuditEvent{auditEvent(audit.KindVaultUpdate, caller, name, "", "", vaultSettingDetails(old, rec))}
+		if u.MFADelete != nil && old.GetMfaDelete() != rec.GetMfaDelete() {
+			evs = append(evs, auditEvent(audit.KindMFADeleteSet, caller, name, "", "", map[string]string{
+				"old_mfa_delete": strconv.FormatBool(old.GetMfaDelete()), "new_mfa_delete": strconv.FormatBool(rec.GetMfaDelete()),
+			}))
+		}
+		return s.audited(tx, []*journal.Entry{vaultPut(now, rec)}, tx.PutVault(rec), evs...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.UpdateVault %s: %w", name, err)
@@ -188,7 +200,8 @@ func (s *Store) DeleteVault(ctx context.Context, caller Caller, name string) err
 		if has {
 			return nil, fmt.Errorf("%w: %q", wormvault.ErrVaultNotEmpty, name)
 		}
-		return []*journal.Entry{vaultDelete(now, name)}, tx.DeleteVault(name)
+		return s.audited(tx, []*journal.Entry{vaultDelete(now, name)}, tx.DeleteVault(name),
+			auditEvent(audit.KindVaultDelete, caller, name, "", "", nil))
 	})
 	if err != nil {
 		return fmt.Errorf("vault.DeleteVault %s: %w", name, err)
@@ -227,4 +240,23 @@ func defaultFromRecord(d *recordv1.DefaultRetention) wormvault.DefaultRetention 
 		return wormvault.DefaultRetention{}
 	}
 	return wormvault.DefaultRetention{Mode: wormvault.RetentionMode(d.GetMode()), Days: d.GetDays(), Years: d.GetYears()}
+}
+
+// vaultSettingDetails describes a vault's settings for VAULT_CREATE (old
+// nil: new values only) and VAULT_UPDATE (old and new values).
+func vaultSettingDetails(old, new *recordv1.Vault) map[string]string {
+	d := map[string]string{}
+	put := func(prefix string, r *recordv1.Vault) {
+		d[prefix+"default_retention"] = ""
+		if def := defaultFromRecord(r.GetDefaultRetention()); !def.IsZero() {
+			d[prefix+"default_retention"] = fmt.Sprintf("%s %dd %dy", def.Mode, def.Days, def.Years)
+		}
+		d[prefix+"max_retention"] = maxRetention(r).String()
+		d[prefix+"mfa_delete"] = strconv.FormatBool(r.GetMfaDelete())
+	}
+	if old != nil {
+		put("old_", old)
+	}
+	put("new_", new)
+	return d
 }

@@ -38,6 +38,7 @@ type Client struct {
 	admin    wormvaultv1.AdminServiceClient
 	locks    wormvaultv1.LockServiceClient
 	identity wormvaultv1.IdentityServiceClient
+	audits   wormvaultv1.AuditServiceClient
 	retries  int
 	pageSize int32
 }
@@ -126,6 +127,7 @@ func Dial(ctx context.Context, addr string, opts ...Option) (*Client, error) {
 		admin:    wormvaultv1.NewAdminServiceClient(conn),
 		locks:    wormvaultv1.NewLockServiceClient(conn),
 		identity: wormvaultv1.NewIdentityServiceClient(conn),
+		audits:   wormvaultv1.NewAuditServiceClient(conn),
 		retries:  o.retries,
 		pageSize: o.pageSize,
 	}, nil
@@ -148,6 +150,9 @@ func (c *Client) Locks() wormvaultv1.LockServiceClient { return c.locks }
 
 // Identity returns the raw IdentityService stub.
 func (c *Client) Identity() wormvaultv1.IdentityServiceClient { return c.identity }
+
+// Audits returns the raw AuditService stub.
+func (c *Client) Audits() wormvaultv1.AuditServiceClient { return c.audits }
 
 // bearer sends the access key with every call. It does not demand transport
 // security so that it works on a plaintext loopback connection.

@@ -120,6 +120,7 @@ func newRootCmd(a *app) *cobra.Command {
 		newWhyCmd(a),
 		newLockCmd(a),
 		newPolicyCmd(a),
+		newAuditCmd(a),
 		newPrincipalCmd(a),
 		newKeyCmd(a),
 		newMFACmd(a),

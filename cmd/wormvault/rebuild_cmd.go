@@ -54,6 +54,7 @@ own when it starts and finds meta/ missing.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "wormvault-data", "data directory")
+	f.StringVar(&cfg.Vault.MasterKeyFile, "master-key-file", "", "master key `FILE` (as given to serve; default: DATA/master.key)")
 	f.StringArrayVar(&cfg.Vault.Drives, "drive", nil, "erasure drive directory (as given to serve)")
 	f.IntVar(&cfg.Vault.DataShards, "data-shards", cfg.Vault.DataShards, "erasure data shards (as given to serve)")
 	f.IntVar(&cfg.Vault.ParityShards, "parity-shards", cfg.Vault.ParityShards, "erasure parity shards (as given to serve)")

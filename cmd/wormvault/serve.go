@@ -61,6 +61,7 @@ address (127.0.0.1, ::1, localhost) unless --allow-insecure is given.`,
 	f := cmd.Flags()
 	f.StringVar(&dataDir, "data", "wormvault-data", "data directory (catalog, default drives, credentials)")
 	f.StringVar(&cfg.Listen, "listen", cfg.Listen, "gRPC listen address")
+	f.StringVar(&cfg.Vault.MasterKeyFile, "master-key-file", "", "master key `FILE` for encryption at rest: 64 hex digits (or 32 raw bytes), mode 0600; created if missing (default: DATA/master.key)")
 	f.StringArrayVar(&cfg.Vault.Drives, "drive", nil, "erasure drive directory (repeat once per shard; default: DATA/drives/d1..dN)")
 	f.IntVar(&cfg.Vault.DataShards, "data-shards", cfg.Vault.DataShards, "erasure data shards")
 	f.IntVar(&cfg.Vault.ParityShards, "parity-shards", cfg.Vault.ParityShards, "erasure parity shards (drives that may be lost)")

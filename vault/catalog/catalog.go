@@ -53,11 +53,18 @@ func Open(opts Options) (*Catalog, error) {
 		bo = bo.WithEncryptionKey(opts.EncryptionKey)
 	}
 	db, err := badger.Open(bo)
+	if errors.Is(err, badger.ErrEncryptionKeyMismatch) {
+		return nil, fmt.Errorf("catalog: open %s: %w", opts.Dir, ErrEncryptionKey)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("catalog: open %s: %w", opts.Dir, err)
 	}
 	return &Catalog{db: db}, nil
 }
+
+// ErrEncryptionKey means the catalog on disk is not encrypted with
+// Options.EncryptionKey: it was written with another key, or without one.
+var ErrEncryptionKey = errors.New("catalog: the catalog is not encrypted with this encryption key")
 
 // Close flushes and closes the store.
 func (c *Catalog) Close() error { return c.db.Close() }

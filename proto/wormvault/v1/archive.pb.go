@@ -35,7 +35,11 @@ type ArchiveHeader struct {
 	// Explicit retention; unset means the vault's default retention applies.
 	Retention *Retention `protobuf:"bytes,6,opt,name=retention,proto3" json:"retention,omitempty"`
 	// Places the "default" legal hold at upload.
-	LegalHold     bool `protobuf:"varint,7,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
+	LegalHold bool `protobuf:"varint,7,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
+	// Requested encryption at rest. Unset or ENCRYPTION_MODE_UNSPECIFIED
+	// means the server default (ENCRYPTION_MODE_SERVICE); this server
+	// accepts only ENCRYPTION_MODE_SERVICE otherwise.
+	Encryption    *EncryptionInfo `protobuf:"bytes,8,opt,name=encryption,proto3" json:"encryption,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -117,6 +121,13 @@ func (x *ArchiveHeader) GetLegalHold() bool {
 		return x.LegalHold
 	}
 	return false
+}
+
+func (x *ArchiveHeader) GetEncryption() *EncryptionInfo {
+	if x != nil {
+		return x.Encryption
+	}
+	return nil
 }
 
 type UploadArchiveRequest struct {
@@ -1469,7 +1480,7 @@ var File_wormvault_v1_archive_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\n" +
-	"\x1awormvault/v1/archive.proto\x12\fwormvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wormvault/v1/types.proto\"\xdd\x02\n" +
+	"\x1awormvault/v1/archive.proto\x12\fwormvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wormvault/v1/types.proto\"\x9b\x03\n" +
 	"\rArchiveHeader\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12!\n" +
@@ -1478,7 +1489,10 @@ const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\x0fexpected_sha256\x18\x05 \x01(\fR\x0eexpectedSha256\x125\n" +
 	"\tretention\x18\x06 \x01(\v2\x17.wormvault.v1.RetentionR\tretention\x12\x1d\n" +
 	"\n" +
-	"legal_hold\x18\a \x01(\bR\tlegalHold\x1a;\n" +
+	"legal_hold\x18\a \x01(\bR\tlegalHold\x12<\n" +
+	"\n" +
+	"encryption\x18\b \x01(\v2\x1c.wormvault.v1.EncryptionInfoR\n" +
+	"encryption\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"m\n" +
@@ -1636,52 +1650,54 @@ var file_wormvault_v1_archive_proto_goTypes = []any{
 	(*ExplainProtectionResponse)(nil), // 21: wormvault.v1.ExplainProtectionResponse
 	nil,                               // 22: wormvault.v1.ArchiveHeader.MetadataEntry
 	(*Retention)(nil),                 // 23: wormvault.v1.Retention
-	(*Archive)(nil),                   // 24: wormvault.v1.Archive
-	(*LegalHoldEntry)(nil),            // 25: wormvault.v1.LegalHoldEntry
-	(*timestamppb.Timestamp)(nil),     // 26: google.protobuf.Timestamp
-	(RetentionMode)(0),                // 27: wormvault.v1.RetentionMode
+	(*EncryptionInfo)(nil),            // 24: wormvault.v1.EncryptionInfo
+	(*Archive)(nil),                   // 25: wormvault.v1.Archive
+	(*LegalHoldEntry)(nil),            // 26: wormvault.v1.LegalHoldEntry
+	(*timestamppb.Timestamp)(nil),     // 27: google.protobuf.Timestamp
+	(RetentionMode)(0),                // 28: wormvault.v1.RetentionMode
 }
 var file_wormvault_v1_archive_proto_depIdxs = []int32{
 	22, // 0: wormvault.v1.ArchiveHeader.metadata:type_name -> wormvault.v1.ArchiveHeader.MetadataEntry
 	23, // 1: wormvault.v1.ArchiveHeader.retention:type_name -> wormvault.v1.Retention
-	0,  // 2: wormvault.v1.UploadArchiveRequest.header:type_name -> wormvault.v1.ArchiveHeader
-	24, // 3: wormvault.v1.UploadArchiveResponse.archive:type_name -> wormvault.v1.Archive
-	24, // 4: wormvault.v1.DownloadArchiveResponse.archive:type_name -> wormvault.v1.Archive
-	24, // 5: wormvault.v1.GetArchiveResponse.archive:type_name -> wormvault.v1.Archive
-	24, // 6: wormvault.v1.ListArchivesResponse.archives:type_name -> wormvault.v1.Archive
-	23, // 7: wormvault.v1.SetRetentionRequest.retention:type_name -> wormvault.v1.Retention
-	24, // 8: wormvault.v1.SetRetentionResponse.archive:type_name -> wormvault.v1.Archive
-	23, // 9: wormvault.v1.GetRetentionResponse.retention:type_name -> wormvault.v1.Retention
-	24, // 10: wormvault.v1.SetLegalHoldResponse.archive:type_name -> wormvault.v1.Archive
-	25, // 11: wormvault.v1.GetLegalHoldResponse.holds:type_name -> wormvault.v1.LegalHoldEntry
-	26, // 12: wormvault.v1.Protection.end_time:type_name -> google.protobuf.Timestamp
-	27, // 13: wormvault.v1.Protection.retention_mode:type_name -> wormvault.v1.RetentionMode
-	20, // 14: wormvault.v1.ExplainProtectionResponse.protections:type_name -> wormvault.v1.Protection
-	1,  // 15: wormvault.v1.ArchiveService.UploadArchive:input_type -> wormvault.v1.UploadArchiveRequest
-	3,  // 16: wormvault.v1.ArchiveService.DownloadArchive:input_type -> wormvault.v1.DownloadArchiveRequest
-	5,  // 17: wormvault.v1.ArchiveService.GetArchive:input_type -> wormvault.v1.GetArchiveRequest
-	7,  // 18: wormvault.v1.ArchiveService.ListArchives:input_type -> wormvault.v1.ListArchivesRequest
-	9,  // 19: wormvault.v1.ArchiveService.DeleteArchive:input_type -> wormvault.v1.DeleteArchiveRequest
-	11, // 20: wormvault.v1.ArchiveService.SetRetention:input_type -> wormvault.v1.SetRetentionRequest
-	13, // 21: wormvault.v1.ArchiveService.GetRetention:input_type -> wormvault.v1.GetRetentionRequest
-	15, // 22: wormvault.v1.ArchiveService.SetLegalHold:input_type -> wormvault.v1.SetLegalHoldRequest
-	17, // 23: wormvault.v1.ArchiveService.GetLegalHold:input_type -> wormvault.v1.GetLegalHoldRequest
-	19, // 24: wormvault.v1.ArchiveService.ExplainProtection:input_type -> wormvault.v1.ExplainProtectionRequest
-	2,  // 25: wormvault.v1.ArchiveService.UploadArchive:output_type -> wormvault.v1.UploadArchiveResponse
-	4,  // 26: wormvault.v1.ArchiveService.DownloadArchive:output_type -> wormvault.v1.DownloadArchiveResponse
-	6,  // 27: wormvault.v1.ArchiveService.GetArchive:output_type -> wormvault.v1.GetArchiveResponse
-	8,  // 28: wormvault.v1.ArchiveService.ListArchives:output_type -> wormvault.v1.ListArchivesResponse
-	10, // 29: wormvault.v1.ArchiveService.DeleteArchive:output_type -> wormvault.v1.DeleteArchiveResponse
-	12, // 30: wormvault.v1.ArchiveService.SetRetention:output_type -> wormvault.v1.SetRetentionResponse
-	14, // 31: wormvault.v1.ArchiveService.GetRetention:output_type -> wormvault.v1.GetRetentionResponse
-	16, // 32: wormvault.v1.ArchiveService.SetLegalHold:output_type -> wormvault.v1.SetLegalHoldResponse
-	18, // 33: wormvault.v1.ArchiveService.GetLegalHold:output_type -> wormvault.v1.GetLegalHoldResponse
-	21, // 34: wormvault.v1.ArchiveService.ExplainProtection:output_type -> wormvault.v1.ExplainProtectionResponse
-	25, // [25:35] is the sub-list for method output_type
-	15, // [15:25] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	24, // 2: wormvault.v1.ArchiveHeader.encryption:type_name -> wormvault.v1.EncryptionInfo
+	0,  // 3: wormvault.v1.UploadArchiveRequest.header:type_name -> wormvault.v1.ArchiveHeader
+	25, // 4: wormvault.v1.UploadArchiveResponse.archive:type_name -> wormvault.v1.Archive
+	25, // 5: wormvault.v1.DownloadArchiveResponse.archive:type_name -> wormvault.v1.Archive
+	25, // 6: wormvault.v1.GetArchiveResponse.archive:type_name -> wormvault.v1.Archive
+	25, // 7: wormvault.v1.ListArchivesResponse.archives:type_name -> wormvault.v1.Archive
+	23, // 8: wormvault.v1.SetRetentionRequest.retention:type_name -> wormvault.v1.Retention
+	25, // 9: wormvault.v1.SetRetentionResponse.archive:type_name -> wormvault.v1.Archive
+	23, // 10: wormvault.v1.GetRetentionResponse.retention:type_name -> wormvault.v1.Retention
+	25, // 11: wormvault.v1.SetLegalHoldResponse.archive:type_name -> wormvault.v1.Archive
+	26, // 12: wormvault.v1.GetLegalHoldResponse.holds:type_name -> wormvault.v1.LegalHoldEntry
+	27, // 13: wormvault.v1.Protection.end_time:type_name -> google.protobuf.Timestamp
+	28, // 14: wormvault.v1.Protection.retention_mode:type_name -> wormvault.v1.RetentionMode
+	20, // 15: wormvault.v1.ExplainProtectionResponse.protections:type_name -> wormvault.v1.Protection
+	1,  // 16: wormvault.v1.ArchiveService.UploadArchive:input_type -> wormvault.v1.UploadArchiveRequest
+	3,  // 17: wormvault.v1.ArchiveService.DownloadArchive:input_type -> wormvault.v1.DownloadArchiveRequest
+	5,  // 18: wormvault.v1.ArchiveService.GetArchive:input_type -> wormvault.v1.GetArchiveRequest
+	7,  // 19: wormvault.v1.ArchiveService.ListArchives:input_type -> wormvault.v1.ListArchivesRequest
+	9,  // 20: wormvault.v1.ArchiveService.DeleteArchive:input_type -> wormvault.v1.DeleteArchiveRequest
+	11, // 21: wormvault.v1.ArchiveService.SetRetention:input_type -> wormvault.v1.SetRetentionRequest
+	13, // 22: wormvault.v1.ArchiveService.GetRetention:input_type -> wormvault.v1.GetRetentionRequest
+	15, // 23: wormvault.v1.ArchiveService.SetLegalHold:input_type -> wormvault.v1.SetLegalHoldRequest
+	17, // 24: wormvault.v1.ArchiveService.GetLegalHold:input_type -> wormvault.v1.GetLegalHoldRequest
+	19, // 25: wormvault.v1.ArchiveService.ExplainProtection:input_type -> wormvault.v1.ExplainProtectionRequest
+	2,  // 26: wormvault.v1.ArchiveService.UploadArchive:output_type -> wormvault.v1.UploadArchiveResponse
+	4,  // 27: wormvault.v1.ArchiveService.DownloadArchive:output_type -> wormvault.v1.DownloadArchiveResponse
+	6,  // 28: wormvault.v1.ArchiveService.GetArchive:output_type -> wormvault.v1.GetArchiveResponse
+	8,  // 29: wormvault.v1.ArchiveService.ListArchives:output_type -> wormvault.v1.ListArchivesResponse
+	10, // 30: wormvault.v1.ArchiveService.DeleteArchive:output_type -> wormvault.v1.DeleteArchiveResponse
+	12, // 31: wormvault.v1.ArchiveService.SetRetention:output_type -> wormvault.v1.SetRetentionResponse
+	14, // 32: wormvault.v1.ArchiveService.GetRetention:output_type -> wormvault.v1.GetRetentionResponse
+	16, // 33: wormvault.v1.ArchiveService.SetLegalHold:output_type -> wormvault.v1.SetLegalHoldResponse
+	18, // 34: wormvault.v1.ArchiveService.GetLegalHold:output_type -> wormvault.v1.GetLegalHoldResponse
+	21, // 35: wormvault.v1.ArchiveService.ExplainProtection:output_type -> wormvault.v1.ExplainProtectionResponse
+	26, // [26:36] is the sub-list for method output_type
+	16, // [16:26] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_v1_archive_proto_init() }

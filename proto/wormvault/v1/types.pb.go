@@ -77,6 +77,64 @@ func (RetentionMode) EnumDescriptor() ([]byte, []int) {
 	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{0}
 }
 
+type EncryptionMode int32
+
+const (
+	EncryptionMode_ENCRYPTION_MODE_UNSPECIFIED EncryptionMode = 0
+	// Stored as plaintext.
+	EncryptionMode_ENCRYPTION_MODE_NONE EncryptionMode = 1
+	// Encrypted with a fresh data key per version, wrapped by a key the
+	// server derives from its master key (the default).
+	EncryptionMode_ENCRYPTION_MODE_SERVICE  EncryptionMode = 2
+	EncryptionMode_ENCRYPTION_MODE_KMS      EncryptionMode = 3
+	EncryptionMode_ENCRYPTION_MODE_CUSTOMER EncryptionMode = 4
+)
+
+// Enum value maps for EncryptionMode.
+var (
+	EncryptionMode_name = map[int32]string{
+		0: "ENCRYPTION_MODE_UNSPECIFIED",
+		1: "ENCRYPTION_MODE_NONE",
+		2: "ENCRYPTION_MODE_SERVICE",
+		3: "ENCRYPTION_MODE_KMS",
+		4: "ENCRYPTION_MODE_CUSTOMER",
+	}
+	EncryptionMode_value = map[string]int32{
+		"ENCRYPTION_MODE_UNSPECIFIED": 0,
+		"ENCRYPTION_MODE_NONE":        1,
+		"ENCRYPTION_MODE_SERVICE":     2,
+		"ENCRYPTION_MODE_KMS":         3,
+		"ENCRYPTION_MODE_CUSTOMER":    4,
+	}
+)
+
+func (x EncryptionMode) Enum() *EncryptionMode {
+	p := new(EncryptionMode)
+	*p = x
+	return p
+}
+
+func (x EncryptionMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EncryptionMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_wormvault_v1_types_proto_enumTypes[1].Descriptor()
+}
+
+func (EncryptionMode) Type() protoreflect.EnumType {
+	return &file_wormvault_v1_types_proto_enumTypes[1]
+}
+
+func (x EncryptionMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EncryptionMode.Descriptor instead.
+func (EncryptionMode) EnumDescriptor() ([]byte, []int) {
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{1}
+}
+
 // Retention is the protection one version carries.
 type Retention struct {
 	state           protoimpl.MessageState `protogen:"open.v1"`
@@ -373,8 +431,11 @@ type Archive struct {
 	// Effective retention; unset when the version carries none.
 	Retention *Retention `protobuf:"bytes,12,opt,name=retention,proto3" json:"retention,omitempty"`
 	// True while any named legal hold stands on the version.
-	LegalHold     bool              `protobuf:"varint,13,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
-	LegalHolds    []*LegalHoldEntry `protobuf:"bytes,14,rep,name=legal_holds,json=legalHolds,proto3" json:"legal_holds,omitempty"`
+	LegalHold  bool              `protobuf:"varint,13,opt,name=legal_hold,json=legalHold,proto3" json:"legal_hold,omitempty"`
+	LegalHolds []*LegalHoldEntry `protobuf:"bytes,14,rep,name=legal_holds,json=legalHolds,proto3" json:"legal_holds,omitempty"`
+	// How the version's bytes are encrypted at rest; unset for delete
+	// markers.
+	Encryption    *EncryptionInfo `protobuf:"bytes,15,opt,name=encryption,proto3" json:"encryption,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -507,6 +568,66 @@ func (x *Archive) GetLegalHolds() []*LegalHoldEntry {
 	return nil
 }
 
+func (x *Archive) GetEncryption() *EncryptionInfo {
+	if x != nil {
+		return x.Encryption
+	}
+	return nil
+}
+
+// EncryptionInfo is an encryption mode and, for KMS, the key used.
+type EncryptionInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Mode          EncryptionMode         `protobuf:"varint,1,opt,name=mode,proto3,enum=wormvault.v1.EncryptionMode" json:"mode,omitempty"`
+	KmsKey        string                 `protobuf:"bytes,2,opt,name=kms_key,json=kmsKey,proto3" json:"kms_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EncryptionInfo) Reset() {
+	*x = EncryptionInfo{}
+	mi := &file_wormvault_v1_types_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EncryptionInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EncryptionInfo) ProtoMessage() {}
+
+func (x *EncryptionInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_types_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EncryptionInfo.ProtoReflect.Descriptor instead.
+func (*EncryptionInfo) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EncryptionInfo) GetMode() EncryptionMode {
+	if x != nil {
+		return x.Mode
+	}
+	return EncryptionMode_ENCRYPTION_MODE_UNSPECIFIED
+}
+
+func (x *EncryptionInfo) GetKmsKey() string {
+	if x != nil {
+		return x.KmsKey
+	}
+	return ""
+}
+
 var File_wormvault_v1_types_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_types_proto_rawDesc = "" +
@@ -532,7 +653,7 @@ const file_wormvault_v1_types_proto_rawDesc = "" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n" +
 	"\x06set_by\x18\x03 \x01(\tR\x05setBy\x125\n" +
-	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xdd\x04\n" +
+	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\x9b\x05\n" +
 	"\aArchive\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -554,14 +675,26 @@ const file_wormvault_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"legal_hold\x18\r \x01(\bR\tlegalHold\x12=\n" +
 	"\vlegal_holds\x18\x0e \x03(\v2\x1c.wormvault.v1.LegalHoldEntryR\n" +
-	"legalHolds\x1a;\n" +
+	"legalHolds\x12<\n" +
+	"\n" +
+	"encryption\x18\x0f \x01(\v2\x1c.wormvault.v1.EncryptionInfoR\n" +
+	"encryption\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*m\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"[\n" +
+	"\x0eEncryptionInfo\x120\n" +
+	"\x04mode\x18\x01 \x01(\x0e2\x1c.wormvault.v1.EncryptionModeR\x04mode\x12\x17\n" +
+	"\akms_key\x18\x02 \x01(\tR\x06kmsKey*m\n" +
 	"\rRetentionMode\x12\x1e\n" +
 	"\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n" +
-	"\x19RETENTION_MODE_COMPLIANCE\x10\x02B?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
+	"\x19RETENTION_MODE_COMPLIANCE\x10\x02*\x9f\x01\n" +
+	"\x0eEncryptionMode\x12\x1f\n" +
+	"\x1bENCRYPTION_MODE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ENCRYPTION_MODE_NONE\x10\x01\x12\x1b\n" +
+	"\x17ENCRYPTION_MODE_SERVICE\x10\x02\x12\x17\n" +
+	"\x13ENCRYPTION_MODE_KMS\x10\x03\x12\x1c\n" +
+	"\x18ENCRYPTION_MODE_CUSTOMER\x10\x04B?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
 
 var (
 	file_wormvault_v1_types_proto_rawDescOnce sync.Once
@@ -575,36 +708,40 @@ func file_wormvault_v1_types_proto_rawDescGZIP() []byte {
 	return file_wormvault_v1_types_proto_rawDescData
 }
 
-var file_wormvault_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wormvault_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_wormvault_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_wormvault_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_wormvault_v1_types_proto_goTypes = []any{
 	(RetentionMode)(0),            // 0: wormvault.v1.RetentionMode
-	(*Retention)(nil),             // 1: wormvault.v1.Retention
-	(*DefaultRetention)(nil),      // 2: wormvault.v1.DefaultRetention
-	(*Vault)(nil),                 // 3: wormvault.v1.Vault
-	(*LegalHoldEntry)(nil),        // 4: wormvault.v1.LegalHoldEntry
-	(*Archive)(nil),               // 5: wormvault.v1.Archive
-	nil,                           // 6: wormvault.v1.Archive.MetadataEntry
-	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 8: google.protobuf.Duration
+	(EncryptionMode)(0),           // 1: wormvault.v1.EncryptionMode
+	(*Retention)(nil),             // 2: wormvault.v1.Retention
+	(*DefaultRetention)(nil),      // 3: wormvault.v1.DefaultRetention
+	(*Vault)(nil),                 // 4: wormvault.v1.Vault
+	(*LegalHoldEntry)(nil),        // 5: wormvault.v1.LegalHoldEntry
+	(*Archive)(nil),               // 6: wormvault.v1.Archive
+	(*EncryptionInfo)(nil),        // 7: wormvault.v1.EncryptionInfo
+	nil,                           // 8: wormvault.v1.Archive.MetadataEntry
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 10: google.protobuf.Duration
 }
 var file_wormvault_v1_types_proto_depIdxs = []int32{
 	0,  // 0: wormvault.v1.Retention.mode:type_name -> wormvault.v1.RetentionMode
-	7,  // 1: wormvault.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	9,  // 1: wormvault.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: wormvault.v1.DefaultRetention.mode:type_name -> wormvault.v1.RetentionMode
-	7,  // 3: wormvault.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
-	2,  // 4: wormvault.v1.Vault.default_retention:type_name -> wormvault.v1.DefaultRetention
-	8,  // 5: wormvault.v1.Vault.max_retention:type_name -> google.protobuf.Duration
-	7,  // 6: wormvault.v1.LegalHoldEntry.set_time:type_name -> google.protobuf.Timestamp
-	6,  // 7: wormvault.v1.Archive.metadata:type_name -> wormvault.v1.Archive.MetadataEntry
-	7,  // 8: wormvault.v1.Archive.create_time:type_name -> google.protobuf.Timestamp
-	1,  // 9: wormvault.v1.Archive.retention:type_name -> wormvault.v1.Retention
-	4,  // 10: wormvault.v1.Archive.legal_holds:type_name -> wormvault.v1.LegalHoldEntry
-	11, // [11:11] is the sub-list for method output_type
-	11, // [11:11] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	9,  // 3: wormvault.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 4: wormvault.v1.Vault.default_retention:type_name -> wormvault.v1.DefaultRetention
+	10, // 5: wormvault.v1.Vault.max_retention:type_name -> google.protobuf.Duration
+	9,  // 6: wormvault.v1.LegalHoldEntry.set_time:type_name -> google.protobuf.Timestamp
+	8,  // 7: wormvault.v1.Archive.metadata:type_name -> wormvault.v1.Archive.MetadataEntry
+	9,  // 8: wormvault.v1.Archive.create_time:type_name -> google.protobuf.Timestamp
+	2,  // 9: wormvault.v1.Archive.retention:type_name -> wormvault.v1.Retention
+	5,  // 10: wormvault.v1.Archive.legal_holds:type_name -> wormvault.v1.LegalHoldEntry
+	7,  // 11: wormvault.v1.Archive.encryption:type_name -> wormvault.v1.EncryptionInfo
+	1,  // 12: wormvault.v1.EncryptionInfo.mode:type_name -> wormvault.v1.EncryptionMode
+	13, // [13:13] is the sub-list for method output_type
+	13, // [13:13] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_v1_types_proto_init() }
@@ -617,8 +754,8 @@ func file_wormvault_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_v1_types_proto_rawDesc), len(file_wormvault_v1_types_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   6,
+			NumEnums:      2,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -125,6 +125,64 @@ func (VaultLockState) EnumDescriptor() ([]byte, []int) {
 	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{1}
 }
 
+type EncryptionMode int32
+
+const (
+	EncryptionMode_ENCRYPTION_MODE_UNSPECIFIED EncryptionMode = 0
+	// Stored as plaintext.
+	EncryptionMode_ENCRYPTION_MODE_NONE EncryptionMode = 1
+	// A fresh data key per version, wrapped by a per-vault key derived from
+	// the server's master key.
+	EncryptionMode_ENCRYPTION_MODE_SERVICE  EncryptionMode = 2
+	EncryptionMode_ENCRYPTION_MODE_KMS      EncryptionMode = 3
+	EncryptionMode_ENCRYPTION_MODE_CUSTOMER EncryptionMode = 4
+)
+
+// Enum value maps for EncryptionMode.
+var (
+	EncryptionMode_name = map[int32]string{
+		0: "ENCRYPTION_MODE_UNSPECIFIED",
+		1: "ENCRYPTION_MODE_NONE",
+		2: "ENCRYPTION_MODE_SERVICE",
+		3: "ENCRYPTION_MODE_KMS",
+		4: "ENCRYPTION_MODE_CUSTOMER",
+	}
+	EncryptionMode_value = map[string]int32{
+		"ENCRYPTION_MODE_UNSPECIFIED": 0,
+		"ENCRYPTION_MODE_NONE":        1,
+		"ENCRYPTION_MODE_SERVICE":     2,
+		"ENCRYPTION_MODE_KMS":         3,
+		"ENCRYPTION_MODE_CUSTOMER":    4,
+	}
+)
+
+func (x EncryptionMode) Enum() *EncryptionMode {
+	p := new(EncryptionMode)
+	*p = x
+	return p
+}
+
+func (x EncryptionMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EncryptionMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_wormvault_record_v1_record_proto_enumTypes[2].Descriptor()
+}
+
+func (EncryptionMode) Type() protoreflect.EnumType {
+	return &file_wormvault_record_v1_record_proto_enumTypes[2]
+}
+
+func (x EncryptionMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EncryptionMode.Descriptor instead.
+func (EncryptionMode) EnumDescriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{2}
+}
+
 // Times are google.protobuf.Timestamp: seconds + nanos cover any date a
 // retention can reach (int64 nanoseconds would end in 2262).
 type Retention struct {
@@ -511,7 +569,13 @@ type Version struct {
 	ObjectId string `protobuf:"bytes,13,opt,name=object_id,json=objectId,proto3" json:"object_id,omitempty"`
 	// The bytes are stored inline (a Blob record beside this one, journaled
 	// with it on every drive) instead of as shard files: small archives.
-	Inline        bool `protobuf:"varint,14,opt,name=inline,proto3" json:"inline,omitempty"`
+	Inline bool `protobuf:"varint,14,opt,name=inline,proto3" json:"inline,omitempty"`
+	// How the stored bytes are encrypted; unset means they are plaintext
+	// (versions written before encryption at rest existed).
+	Encryption *Encryption `protobuf:"bytes,15,opt,name=encryption,proto3" json:"encryption,omitempty"`
+	// Size of the stored bytes (the sse ciphertext stream, in shards or the
+	// inline blob) when encrypted; size_bytes stays the plaintext size.
+	StoredBytes   int64 `protobuf:"varint,16,opt,name=stored_bytes,json=storedBytes,proto3" json:"stored_bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -644,6 +708,86 @@ func (x *Version) GetInline() bool {
 	return false
 }
 
+func (x *Version) GetEncryption() *Encryption {
+	if x != nil {
+		return x.Encryption
+	}
+	return nil
+}
+
+func (x *Version) GetStoredBytes() int64 {
+	if x != nil {
+		return x.StoredBytes
+	}
+	return 0
+}
+
+// Encryption says how a version's stored bytes are encrypted (package
+// vault/sse stream format).
+type Encryption struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Mode  EncryptionMode         `protobuf:"varint,1,opt,name=mode,proto3,enum=wormvault.record.v1.EncryptionMode" json:"mode,omitempty"`
+	// The version's data key, wrapped (sse.WrapKey, aad = version id) by the
+	// key-encryption key of the mode: for SERVICE,
+	// sse.DeriveKey(master, "vault", vault name).
+	WrappedKey []byte `protobuf:"bytes,2,opt,name=wrapped_key,json=wrappedKey,proto3" json:"wrapped_key,omitempty"`
+	// For KMS: the KMS key that wraps the data key.
+	KmsKey        string `protobuf:"bytes,3,opt,name=kms_key,json=kmsKey,proto3" json:"kms_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Encryption) Reset() {
+	*x = Encryption{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Encryption) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Encryption) ProtoMessage() {}
+
+func (x *Encryption) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Encryption.ProtoReflect.Descriptor instead.
+func (*Encryption) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Encryption) GetMode() EncryptionMode {
+	if x != nil {
+		return x.Mode
+	}
+	return EncryptionMode_ENCRYPTION_MODE_UNSPECIFIED
+}
+
+func (x *Encryption) GetWrappedKey() []byte {
+	if x != nil {
+		return x.WrappedKey
+	}
+	return nil
+}
+
+func (x *Encryption) GetKmsKey() string {
+	if x != nil {
+		return x.KmsKey
+	}
+	return ""
+}
+
 // Blob holds the bytes of a small archive stored inline.
 type Blob struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -655,7 +799,7 @@ type Blob struct {
 
 func (x *Blob) Reset() {
 	*x = Blob{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -667,7 +811,7 @@ func (x *Blob) String() string {
 func (*Blob) ProtoMessage() {}
 
 func (x *Blob) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -680,7 +824,7 @@ func (x *Blob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Blob.ProtoReflect.Descriptor instead.
 func (*Blob) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Blob) GetVersionId() string {
@@ -711,7 +855,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -723,7 +867,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -736,7 +880,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{7}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AccessKey) GetKeyId() string {
@@ -788,7 +932,7 @@ type FixityReport struct {
 
 func (x *FixityReport) Reset() {
 	*x = FixityReport{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +944,7 @@ func (x *FixityReport) String() string {
 func (*FixityReport) ProtoMessage() {}
 
 func (x *FixityReport) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +957,7 @@ func (x *FixityReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixityReport.ProtoReflect.Descriptor instead.
 func (*FixityReport) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{8}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *FixityReport) GetStartTime() *timestamppb.Timestamp {
@@ -910,6 +1054,7 @@ type JournalEntry struct {
 	//	*JournalEntry_AccessKeyDelete
 	//	*JournalEntry_BlobPut
 	//	*JournalEntry_MfaDevicePut
+	//	*JournalEntry_AuditEvent
 	Change        isJournalEntry_Change `protobuf_oneof:"change"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -917,7 +1062,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -929,7 +1074,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -942,7 +1087,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{9}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *JournalEntry) GetSeq() uint64 {
@@ -1088,6 +1233,15 @@ func (x *JournalEntry) GetMfaDevicePut() *MFADevice {
 	return nil
 }
 
+func (x *JournalEntry) GetAuditEvent() *AuditEvent {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_AuditEvent); ok {
+			return x.AuditEvent
+		}
+	}
+	return nil
+}
+
 type isJournalEntry_Change interface {
 	isJournalEntry_Change()
 }
@@ -1153,6 +1307,13 @@ type JournalEntry_MfaDevicePut struct {
 	MfaDevicePut *MFADevice `protobuf:"bytes,20,opt,name=mfa_device_put,json=mfaDevicePut,proto3,oneof"`
 }
 
+type JournalEntry_AuditEvent struct {
+	// An audit event was appended with the change(s) in the same batch,
+	// or alone: the stored event with its sequence and digests
+	// (package vault/audit).
+	AuditEvent *AuditEvent `protobuf:"bytes,22,opt,name=audit_event,json=auditEvent,proto3,oneof"`
+}
+
 func (*JournalEntry_VersionPut) isJournalEntry_Change() {}
 
 func (*JournalEntry_VersionDelete) isJournalEntry_Change() {}
@@ -1177,6 +1338,8 @@ func (*JournalEntry_BlobPut) isJournalEntry_Change() {}
 
 func (*JournalEntry_MfaDevicePut) isJournalEntry_Change() {}
 
+func (*JournalEntry_AuditEvent) isJournalEntry_Change() {}
+
 type JournalVersionDelete struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Vault         string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
@@ -1188,7 +1351,7 @@ type JournalVersionDelete struct {
 
 func (x *JournalVersionDelete) Reset() {
 	*x = JournalVersionDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1363,7 @@ func (x *JournalVersionDelete) String() string {
 func (*JournalVersionDelete) ProtoMessage() {}
 
 func (x *JournalVersionDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1376,7 @@ func (x *JournalVersionDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVersionDelete.ProtoReflect.Descriptor instead.
 func (*JournalVersionDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{10}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *JournalVersionDelete) GetVault() string {
@@ -1246,7 +1409,7 @@ type JournalVaultDelete struct {
 
 func (x *JournalVaultDelete) Reset() {
 	*x = JournalVaultDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1421,7 @@ func (x *JournalVaultDelete) String() string {
 func (*JournalVaultDelete) ProtoMessage() {}
 
 func (x *JournalVaultDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1434,7 @@ func (x *JournalVaultDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVaultDelete.ProtoReflect.Descriptor instead.
 func (*JournalVaultDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{11}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *JournalVaultDelete) GetName() string {
@@ -1291,7 +1454,7 @@ type JournalMetaPut struct {
 
 func (x *JournalMetaPut) Reset() {
 	*x = JournalMetaPut{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1466,7 @@ func (x *JournalMetaPut) String() string {
 func (*JournalMetaPut) ProtoMessage() {}
 
 func (x *JournalMetaPut) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1479,7 @@ func (x *JournalMetaPut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalMetaPut.ProtoReflect.Descriptor instead.
 func (*JournalMetaPut) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{12}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *JournalMetaPut) GetName() string {
@@ -1345,7 +1508,7 @@ type JournalVoid struct {
 
 func (x *JournalVoid) Reset() {
 	*x = JournalVoid{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1520,7 @@ func (x *JournalVoid) String() string {
 func (*JournalVoid) ProtoMessage() {}
 
 func (x *JournalVoid) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1533,7 @@ func (x *JournalVoid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVoid.ProtoReflect.Descriptor instead.
 func (*JournalVoid) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{13}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *JournalVoid) GetFirstSeq() uint64 {
@@ -1401,7 +1564,7 @@ type Principal struct {
 
 func (x *Principal) Reset() {
 	*x = Principal{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1413,7 +1576,7 @@ func (x *Principal) String() string {
 func (*Principal) ProtoMessage() {}
 
 func (x *Principal) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1426,7 +1589,7 @@ func (x *Principal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Principal.ProtoReflect.Descriptor instead.
 func (*Principal) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{14}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Principal) GetName() string {
@@ -1459,7 +1622,7 @@ type JournalPrincipalDelete struct {
 
 func (x *JournalPrincipalDelete) Reset() {
 	*x = JournalPrincipalDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1634,7 @@ func (x *JournalPrincipalDelete) String() string {
 func (*JournalPrincipalDelete) ProtoMessage() {}
 
 func (x *JournalPrincipalDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1647,7 @@ func (x *JournalPrincipalDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalPrincipalDelete.ProtoReflect.Descriptor instead.
 func (*JournalPrincipalDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{15}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *JournalPrincipalDelete) GetName() string {
@@ -1503,7 +1666,7 @@ type JournalAccessKeyDelete struct {
 
 func (x *JournalAccessKeyDelete) Reset() {
 	*x = JournalAccessKeyDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1515,7 +1678,7 @@ func (x *JournalAccessKeyDelete) String() string {
 func (*JournalAccessKeyDelete) ProtoMessage() {}
 
 func (x *JournalAccessKeyDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1528,7 +1691,7 @@ func (x *JournalAccessKeyDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalAccessKeyDelete.ProtoReflect.Descriptor instead.
 func (*JournalAccessKeyDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{16}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *JournalAccessKeyDelete) GetKeyId() string {
@@ -1559,7 +1722,7 @@ type MFADevice struct {
 
 func (x *MFADevice) Reset() {
 	*x = MFADevice{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1571,7 +1734,7 @@ func (x *MFADevice) String() string {
 func (*MFADevice) ProtoMessage() {}
 
 func (x *MFADevice) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1584,7 +1747,7 @@ func (x *MFADevice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MFADevice.ProtoReflect.Descriptor instead.
 func (*MFADevice) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{17}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MFADevice) GetName() string {
@@ -1656,7 +1819,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1831,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1844,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{18}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AuditEvent) GetSequence() uint64 {
@@ -1783,7 +1946,7 @@ type AuditCheckpoint struct {
 
 func (x *AuditCheckpoint) Reset() {
 	*x = AuditCheckpoint{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1795,7 +1958,7 @@ func (x *AuditCheckpoint) String() string {
 func (*AuditCheckpoint) ProtoMessage() {}
 
 func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1808,7 +1971,7 @@ func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
 func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{19}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AuditCheckpoint) GetSequence() uint64 {
@@ -1882,7 +2045,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vexpire_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"expireTime\"\xe6\x04\n" +
+	"expireTime\"\xca\x05\n" +
 	"\aVersion\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -1903,10 +2066,20 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\vlegal_holds\x18\f \x03(\v2\x1e.wormvault.record.v1.LegalHoldR\n" +
 	"legalHolds\x12\x1b\n" +
 	"\tobject_id\x18\r \x01(\tR\bobjectId\x12\x16\n" +
-	"\x06inline\x18\x0e \x01(\bR\x06inline\x1a;\n" +
+	"\x06inline\x18\x0e \x01(\bR\x06inline\x12?\n" +
+	"\n" +
+	"encryption\x18\x0f \x01(\v2\x1f.wormvault.record.v1.EncryptionR\n" +
+	"encryption\x12!\n" +
+	"\fstored_bytes\x18\x10 \x01(\x03R\vstoredBytes\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"9\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x7f\n" +
+	"\n" +
+	"Encryption\x127\n" +
+	"\x04mode\x18\x01 \x01(\x0e2#.wormvault.record.v1.EncryptionModeR\x04mode\x12\x1f\n" +
+	"\vwrapped_key\x18\x02 \x01(\fR\n" +
+	"wrappedKey\x12\x17\n" +
+	"\akms_key\x18\x03 \x01(\tR\x06kmsKey\"9\n" +
 	"\x04Blob\x12\x1d\n" +
 	"\n" +
 	"version_id\x18\x01 \x01(\tR\tversionId\x12\x12\n" +
@@ -1927,7 +2100,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x14missing_shards_found\x18\x06 \x01(\x03R\x12missingShardsFound\x12#\n" +
 	"\rshards_healed\x18\a \x01(\x03R\fshardsHealed\x12$\n" +
 	"\runrecoverable\x18\b \x03(\tR\runrecoverable\x12\x16\n" +
-	"\x06failed\x18\t \x03(\tR\x06failed\"\xf2\a\n" +
+	"\x06failed\x18\t \x03(\tR\x06failed\"\xb6\b\n" +
 	"\fJournalEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
 	"\tbatch_seq\x18\x02 \x01(\x04R\bbatchSeq\x12\x1d\n" +
@@ -1947,7 +2120,9 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x10principal_delete\x18\x12 \x01(\v2+.wormvault.record.v1.JournalPrincipalDeleteH\x00R\x0fprincipalDelete\x12Y\n" +
 	"\x11access_key_delete\x18\x13 \x01(\v2+.wormvault.record.v1.JournalAccessKeyDeleteH\x00R\x0faccessKeyDelete\x126\n" +
 	"\bblob_put\x18\x15 \x01(\v2\x19.wormvault.record.v1.BlobH\x00R\ablobPut\x12F\n" +
-	"\x0emfa_device_put\x18\x14 \x01(\v2\x1e.wormvault.record.v1.MFADeviceH\x00R\fmfaDevicePutB\b\n" +
+	"\x0emfa_device_put\x18\x14 \x01(\v2\x1e.wormvault.record.v1.MFADeviceH\x00R\fmfaDevicePut\x12B\n" +
+	"\vaudit_event\x18\x16 \x01(\v2\x1f.wormvault.record.v1.AuditEventH\x00R\n" +
+	"auditEventB\b\n" +
 	"\x06change\"]\n" +
 	"\x14JournalVersionDelete\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
@@ -2012,7 +2187,13 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x0eVaultLockState\x12 \n" +
 	"\x1cVAULT_LOCK_STATE_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cVAULT_LOCK_STATE_IN_PROGRESS\x10\x01\x12\x1b\n" +
-	"\x17VAULT_LOCK_STATE_LOCKED\x10\x02BCZAgithub.com/wormvault/wormvault/proto/wormvault/record/v1;recordv1b\x06proto3"
+	"\x17VAULT_LOCK_STATE_LOCKED\x10\x02*\x9f\x01\n" +
+	"\x0eEncryptionMode\x12\x1f\n" +
+	"\x1bENCRYPTION_MODE_UNSPECIFIED\x10\x00\x12\x18\n" +
+	"\x14ENCRYPTION_MODE_NONE\x10\x01\x12\x1b\n" +
+	"\x17ENCRYPTION_MODE_SERVICE\x10\x02\x12\x17\n" +
+	"\x13ENCRYPTION_MODE_KMS\x10\x03\x12\x1c\n" +
+	"\x18ENCRYPTION_MODE_CUSTOMER\x10\x04BCZAgithub.com/wormvault/wormvault/proto/wormvault/record/v1;recordv1b\x06proto3"
 
 var (
 	file_wormvault_record_v1_record_proto_rawDescOnce sync.Once
@@ -2026,76 +2207,81 @@ func file_wormvault_record_v1_record_proto_rawDescGZIP() []byte {
 	return file_wormvault_record_v1_record_proto_rawDescData
 }
 
-var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
+var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_wormvault_record_v1_record_proto_goTypes = []any{
 	(RetentionMode)(0),             // 0: wormvault.record.v1.RetentionMode
 	(VaultLockState)(0),            // 1: wormvault.record.v1.VaultLockState
-	(*Retention)(nil),              // 2: wormvault.record.v1.Retention
-	(*DefaultRetention)(nil),       // 3: wormvault.record.v1.DefaultRetention
-	(*LegalHold)(nil),              // 4: wormvault.record.v1.LegalHold
-	(*Vault)(nil),                  // 5: wormvault.record.v1.Vault
-	(*VaultLock)(nil),              // 6: wormvault.record.v1.VaultLock
-	(*Version)(nil),                // 7: wormvault.record.v1.Version
-	(*Blob)(nil),                   // 8: wormvault.record.v1.Blob
-	(*AccessKey)(nil),              // 9: wormvault.record.v1.AccessKey
-	(*FixityReport)(nil),           // 10: wormvault.record.v1.FixityReport
-	(*JournalEntry)(nil),           // 11: wormvault.record.v1.JournalEntry
-	(*JournalVersionDelete)(nil),   // 12: wormvault.record.v1.JournalVersionDelete
-	(*JournalVaultDelete)(nil),     // 13: wormvault.record.v1.JournalVaultDelete
-	(*JournalMetaPut)(nil),         // 14: wormvault.record.v1.JournalMetaPut
-	(*JournalVoid)(nil),            // 15: wormvault.record.v1.JournalVoid
-	(*Principal)(nil),              // 16: wormvault.record.v1.Principal
-	(*JournalPrincipalDelete)(nil), // 17: wormvault.record.v1.JournalPrincipalDelete
-	(*JournalAccessKeyDelete)(nil), // 18: wormvault.record.v1.JournalAccessKeyDelete
-	(*MFADevice)(nil),              // 19: wormvault.record.v1.MFADevice
-	(*AuditEvent)(nil),             // 20: wormvault.record.v1.AuditEvent
-	(*AuditCheckpoint)(nil),        // 21: wormvault.record.v1.AuditCheckpoint
-	nil,                            // 22: wormvault.record.v1.Version.MetadataEntry
-	nil,                            // 23: wormvault.record.v1.AuditEvent.DetailsEntry
-	(*timestamppb.Timestamp)(nil),  // 24: google.protobuf.Timestamp
+	(EncryptionMode)(0),            // 2: wormvault.record.v1.EncryptionMode
+	(*Retention)(nil),              // 3: wormvault.record.v1.Retention
+	(*DefaultRetention)(nil),       // 4: wormvault.record.v1.DefaultRetention
+	(*LegalHold)(nil),              // 5: wormvault.record.v1.LegalHold
+	(*Vault)(nil),                  // 6: wormvault.record.v1.Vault
+	(*VaultLock)(nil),              // 7: wormvault.record.v1.VaultLock
+	(*Version)(nil),                // 8: wormvault.record.v1.Version
+	(*Encryption)(nil),             // 9: wormvault.record.v1.Encryption
+	(*Blob)(nil),                   // 10: wormvault.record.v1.Blob
+	(*AccessKey)(nil),              // 11: wormvault.record.v1.AccessKey
+	(*FixityReport)(nil),           // 12: wormvault.record.v1.FixityReport
+	(*JournalEntry)(nil),           // 13: wormvault.record.v1.JournalEntry
+	(*JournalVersionDelete)(nil),   // 14: wormvault.record.v1.JournalVersionDelete
+	(*JournalVaultDelete)(nil),     // 15: wormvault.record.v1.JournalVaultDelete
+	(*JournalMetaPut)(nil),         // 16: wormvault.record.v1.JournalMetaPut
+	(*JournalVoid)(nil),            // 17: wormvault.record.v1.JournalVoid
+	(*Principal)(nil),              // 18: wormvault.record.v1.Principal
+	(*JournalPrincipalDelete)(nil), // 19: wormvault.record.v1.JournalPrincipalDelete
+	(*JournalAccessKeyDelete)(nil), // 20: wormvault.record.v1.JournalAccessKeyDelete
+	(*MFADevice)(nil),              // 21: wormvault.record.v1.MFADevice
+	(*AuditEvent)(nil),             // 22: wormvault.record.v1.AuditEvent
+	(*AuditCheckpoint)(nil),        // 23: wormvault.record.v1.AuditCheckpoint
+	nil,                            // 24: wormvault.record.v1.Version.MetadataEntry
+	nil,                            // 25: wormvault.record.v1.AuditEvent.DetailsEntry
+	(*timestamppb.Timestamp)(nil),  // 26: google.protobuf.Timestamp
 }
 var file_wormvault_record_v1_record_proto_depIdxs = []int32{
 	0,  // 0: wormvault.record.v1.Retention.mode:type_name -> wormvault.record.v1.RetentionMode
-	24, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	26, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: wormvault.record.v1.DefaultRetention.mode:type_name -> wormvault.record.v1.RetentionMode
-	24, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
-	24, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
-	6,  // 6: wormvault.record.v1.Vault.vault_lock:type_name -> wormvault.record.v1.VaultLock
+	26, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
+	26, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
+	7,  // 6: wormvault.record.v1.Vault.vault_lock:type_name -> wormvault.record.v1.VaultLock
 	1,  // 7: wormvault.record.v1.VaultLock.state:type_name -> wormvault.record.v1.VaultLockState
-	24, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
-	24, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
-	22, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
-	24, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
-	2,  // 12: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
-	4,  // 13: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
-	24, // 14: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
-	24, // 15: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
-	24, // 16: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
-	24, // 17: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
-	7,  // 18: wormvault.record.v1.JournalEntry.version_put:type_name -> wormvault.record.v1.Version
-	12, // 19: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
-	5,  // 20: wormvault.record.v1.JournalEntry.vault_put:type_name -> wormvault.record.v1.Vault
-	13, // 21: wormvault.record.v1.JournalEntry.vault_delete:type_name -> wormvault.record.v1.JournalVaultDelete
-	14, // 22: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
-	9,  // 23: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
-	15, // 24: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
-	16, // 25: wormvault.record.v1.JournalEntry.principal_put:type_name -> wormvault.record.v1.Principal
-	17, // 26: wormvault.record.v1.JournalEntry.principal_delete:type_name -> wormvault.record.v1.JournalPrincipalDelete
-	18, // 27: wormvault.record.v1.JournalEntry.access_key_delete:type_name -> wormvault.record.v1.JournalAccessKeyDelete
-	8,  // 28: wormvault.record.v1.JournalEntry.blob_put:type_name -> wormvault.record.v1.Blob
-	19, // 29: wormvault.record.v1.JournalEntry.mfa_device_put:type_name -> wormvault.record.v1.MFADevice
-	24, // 30: wormvault.record.v1.Principal.create_time:type_name -> google.protobuf.Timestamp
-	24, // 31: wormvault.record.v1.MFADevice.create_time:type_name -> google.protobuf.Timestamp
-	24, // 32: wormvault.record.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	23, // 33: wormvault.record.v1.AuditEvent.details:type_name -> wormvault.record.v1.AuditEvent.DetailsEntry
-	24, // 34: wormvault.record.v1.AuditCheckpoint.time:type_name -> google.protobuf.Timestamp
-	35, // [35:35] is the sub-list for method output_type
-	35, // [35:35] is the sub-list for method input_type
-	35, // [35:35] is the sub-list for extension type_name
-	35, // [35:35] is the sub-list for extension extendee
-	0,  // [0:35] is the sub-list for field type_name
+	26, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
+	26, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
+	24, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
+	26, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
+	3,  // 12: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
+	5,  // 13: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
+	9,  // 14: wormvault.record.v1.Version.encryption:type_name -> wormvault.record.v1.Encryption
+	2,  // 15: wormvault.record.v1.Encryption.mode:type_name -> wormvault.record.v1.EncryptionMode
+	26, // 16: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
+	26, // 17: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	26, // 18: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	26, // 19: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
+	8,  // 20: wormvault.record.v1.JournalEntry.version_put:type_name -> wormvault.record.v1.Version
+	14, // 21: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
+	6,  // 22: wormvault.record.v1.JournalEntry.vault_put:type_name -> wormvault.record.v1.Vault
+	15, // 23: wormvault.record.v1.JournalEntry.vault_delete:type_name -> wormvault.record.v1.JournalVaultDelete
+	16, // 24: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
+	11, // 25: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
+	17, // 26: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
+	18, // 27: wormvault.record.v1.JournalEntry.principal_put:type_name -> wormvault.record.v1.Principal
+	19, // 28: wormvault.record.v1.JournalEntry.principal_delete:type_name -> wormvault.record.v1.JournalPrincipalDelete
+	20, // 29: wormvault.record.v1.JournalEntry.access_key_delete:type_name -> wormvault.record.v1.JournalAccessKeyDelete
+	10, // 30: wormvault.record.v1.JournalEntry.blob_put:type_name -> wormvault.record.v1.Blob
+	21, // 31: wormvault.record.v1.JournalEntry.mfa_device_put:type_name -> wormvault.record.v1.MFADevice
+	22, // 32: wormvault.record.v1.JournalEntry.audit_event:type_name -> wormvault.record.v1.AuditEvent
+	26, // 33: wormvault.record.v1.Principal.create_time:type_name -> google.protobuf.Timestamp
+	26, // 34: wormvault.record.v1.MFADevice.create_time:type_name -> google.protobuf.Timestamp
+	26, // 35: wormvault.record.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	25, // 36: wormvault.record.v1.AuditEvent.details:type_name -> wormvault.record.v1.AuditEvent.DetailsEntry
+	26, // 37: wormvault.record.v1.AuditCheckpoint.time:type_name -> google.protobuf.Timestamp
+	38, // [38:38] is the sub-list for method output_type
+	38, // [38:38] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_record_v1_record_proto_init() }
@@ -2103,7 +2289,7 @@ func file_wormvault_record_v1_record_proto_init() {
 	if File_wormvault_record_v1_record_proto != nil {
 		return
 	}
-	file_wormvault_record_v1_record_proto_msgTypes[9].OneofWrappers = []any{
+	file_wormvault_record_v1_record_proto_msgTypes[10].OneofWrappers = []any{
 		(*JournalEntry_VersionPut)(nil),
 		(*JournalEntry_VersionDelete)(nil),
 		(*JournalEntry_VaultPut)(nil),
@@ -2116,14 +2302,15 @@ func file_wormvault_record_v1_record_proto_init() {
 		(*JournalEntry_AccessKeyDelete)(nil),
 		(*JournalEntry_BlobPut)(nil),
 		(*JournalEntry_MfaDevicePut)(nil),
+		(*JournalEntry_AuditEvent)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_record_v1_record_proto_rawDesc), len(file_wormvault_record_v1_record_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   22,
+			NumEnums:      3,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
