@@ -524,8 +524,8 @@ func (s *Store) deleteArchive(ctx context.Context, caller Caller, vault, key, ve
 		if _, err := s.authorize(caller, access{action: "DeleteArchive", vault: vrec, key: key, ver: rec}, now.Time); err != nil {
 			return nil, err
 		}
-		if vrec.GetMfaDelete() && !caller.MFAPresent {
-			return nil, fmt.Errorf("%w: vault %q has MFA delete enabled: a permanent delete needs x-wormvault-mfa", wormvault.ErrMFARequired, vault)
+		if err := lock.CheckMFADelete(vrec.GetMfaDelete(), caller.MFAPresent); err != nil {
+			return nil, err
 		}
 		allowed := bypass && s.mayBypassGovernance(caller, vrec, rec, now.Time)
 		if err := lock.CheckDelete(now, lockVersion(rec), lock.Bypass{Requested: bypass, Allowed: allowed}); err != nil {

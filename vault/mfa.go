@@ -18,10 +18,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
+	"github.com/wormvault/wormvault/vault/sse"
 )
 
 // TOTP parameters: those every authenticator app defaults to.
@@ -138,8 +140,11 @@ func (s *Store) RegisterMFADevice(ctx context.Context, caller Caller, name strin
 	if err != nil {
 		return MFARegistration{}, fmt.Errorf("vault.RegisterMFADevice %s: %w", name, err)
 	}
-	// TODO(encryption at rest): wrap the secret with the master key.
-	rec := &recordv1.MFADevice{Name: name, Secret: key.Secret()}
+	wrapped, err := sse.WrapKey(s.master.derive("mfa-device"), []byte(key.Secret()), []byte(name))
+	if err != nil {
+		return MFARegistration{}, fmt.Errorf("vault.RegisterMFADevice %s: %w", name, err)
+	}
+	rec := &recordv1.MFADevice{Name: name, WrappedSecret: wrapped}
 	err = s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		now := s.clock.Now().Time
 		if _, err := s.authorize(caller, access{action: "RegisterMFADevice"}, now); err != nil {
@@ -187,7 +192,11 @@ func (s *Store) ConfirmMFADevice(ctx context.Context, caller Caller, name, code 
 		case d.GetConfirmed():
 			return nil, fmt.Errorf("%w: MFA device %q is already confirmed", wormvault.ErrFailedPrecondition, name)
 		}
-		step, err := matchMFACode(d.GetSecret(), code, now, d.GetLastUsedStep())
+		secret, err := s.mfaSecret(d)
+		if err != nil {
+			return nil, err
+		}
+		step, err := matchMFACode(secret, code, now, d.GetLastUsedStep())
 		if err != nil {
 			return nil, err
 		}
@@ -217,7 +226,11 @@ func (s *Store) VerifyMFA(ctx context.Context, header string) error {
 		if !ok || !d.GetConfirmed() {
 			return nil, fmt.Errorf("%w: no confirmed MFA device %q", wormvault.ErrMFAInvalid, name)
 		}
-		d.LastUsedStep, err = matchMFACode(d.GetSecret(), code, now, d.GetLastUsedStep())
+		secret, err := s.mfaSecret(d)
+		if err != nil {
+			return nil, err
+		}
+		d.LastUsedStep, err = matchMFACode(secret, code, now, d.GetLastUsedStep())
 		return d, err
 	}
 	// Wrong codes are refused on a read, without taking the mutation lock
@@ -242,14 +255,16 @@ func (s *Store) VerifyMFA(ctx context.Context, header string) error {
 	return nil
 }
 
-// checkMFADeleteChange allows turning a vault's MFA delete on or off only
-// to root, and only with MFA.
+// checkMFADeleteChange applies lock's rule for turning MFA delete on or off.
 func checkMFADeleteChange(caller Caller) error {
-	if !caller.Root {
-		return fmt.Errorf("%w: only root may enable or disable MFA delete", wormvault.ErrPermissionDenied)
+	return lock.CheckMFADeleteChange(caller.Root, caller.MFAPresent)
+}
+
+// mfaSecret unwraps a device's TOTP secret.
+func (s *Store) mfaSecret(d *recordv1.MFADevice) (string, error) {
+	b, err := sse.UnwrapKey(s.master.derive("mfa-device"), d.GetWrappedSecret(), []byte(d.GetName()))
+	if err != nil {
+		return "", fmt.Errorf("vault: MFA device %q: unwrapping its secret: %w", d.GetName(), err)
 	}
-	if !caller.MFAPresent {
-		return fmt.Errorf("%w: enabling or disabling MFA delete needs x-wormvault-mfa", wormvault.ErrMFARequired)
-	}
-	return nil
+	return string(b), nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -124,7 +125,14 @@ func mfaDevice(t *testing.T, s *Store, name string) (secret string, confirmed bo
 		if err == nil && !ok {
 			t.Fatalf("MFA device %q not in the catalog", name)
 		}
-		secret, confirmed, lastUsed = d.GetSecret(), d.GetConfirmed(), d.GetLastUsedStep()
+		if err != nil {
+			return err
+		}
+		if d.GetSecret() != "" {
+			t.Fatalf("MFA device %q stores its secret in clear", name)
+		}
+		secret, err = s.mfaSecret(d)
+		confirmed, lastUsed = d.GetConfirmed(), d.GetLastUsedStep()
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -292,4 +300,36 @@ func TestMFADelete(t *testing.T) {
 	if _, err := s.DeleteArchive(ctx, root, "mfa-vault", "k", m.VersionID, false); err != nil {
 		t.Fatalf("permanent delete once MFA delete is off: %v", err)
 	}
+}
+
+// TestMFASecretNeverStoredInClear registers and confirms a device, then
+// searches every file under the data directory (catalog, journal on every
+// drive) for its TOTP secret.
+func TestMFASecretNeverStoredInClear(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	clk := &testClock{wall: mfaT0}
+	s := openStoreWithClock(t, dir, clk)
+	reg, err := s.RegisterMFADevice(ctx, root, "phone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := string(reg.Secret)
+	if err := s.ConfirmMFADevice(ctx, root, "phone", codeAt(t, secret, clk.Wall())); err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(MFAPeriod)
+	if err := s.VerifyMFA(ctx, "phone "+codeAt(t, secret, clk.Wall())); err != nil {
+		t.Fatalf("a fresh code from the unwrapped secret: %v", err)
+	}
+	s.Close()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if b, err := os.ReadFile(p); err == nil && bytes.Contains(b, []byte(secret)) {
+			t.Errorf("the TOTP secret is stored in clear in %s", p)
+		}
+		return nil
+	})
 }

@@ -1706,16 +1706,19 @@ func (x *JournalAccessKeyDelete) GetKeyId() string {
 type MFADevice struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The TOTP secret, base32 without padding. It is stored as-is in the
-	// catalog and the journal, like the catalog's other contents, until the
-	// "Encryption at rest" issue wraps it with the master key.
+	// Unused: an early form kept the TOTP secret here in clear. Secrets are
+	// only ever stored wrapped (wrapped_secret).
 	Secret string `protobuf:"bytes,2,opt,name=secret,proto3" json:"secret,omitempty"`
 	// A device is usable only once a code has confirmed it.
 	Confirmed bool `protobuf:"varint,3,opt,name=confirmed,proto3" json:"confirmed,omitempty"`
 	// The last time step (Unix seconds / 30) whose code was accepted: a code
 	// for this step or an earlier one is refused, so each code works once.
-	LastUsedStep  int64                  `protobuf:"varint,4,opt,name=last_used_step,json=lastUsedStep,proto3" json:"last_used_step,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	LastUsedStep int64                  `protobuf:"varint,4,opt,name=last_used_step,json=lastUsedStep,proto3" json:"last_used_step,omitempty"`
+	CreateTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// The TOTP secret (base32) wrapped by a key derived from the master key
+	// (vault/sse.WrapKey, AAD = the device name), so neither the catalog nor
+	// the journal on the drives holds it in clear.
+	WrappedSecret []byte `protobuf:"bytes,6,opt,name=wrapped_secret,json=wrappedSecret,proto3" json:"wrapped_secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1781,6 +1784,13 @@ func (x *MFADevice) GetLastUsedStep() int64 {
 func (x *MFADevice) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *MFADevice) GetWrappedSecret() []byte {
+	if x != nil {
+		return x.WrappedSecret
 	}
 	return nil
 }
@@ -2145,14 +2155,15 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x16JournalPrincipalDelete\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"/\n" +
 	"\x16JournalAccessKeyDelete\x12\x15\n" +
-	"\x06key_id\x18\x01 \x01(\tR\x05keyId\"\xb8\x01\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\"\xdf\x01\n" +
 	"\tMFADevice\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06secret\x18\x02 \x01(\tR\x06secret\x12\x1c\n" +
 	"\tconfirmed\x18\x03 \x01(\bR\tconfirmed\x12$\n" +
 	"\x0elast_used_step\x18\x04 \x01(\x03R\flastUsedStep\x12;\n" +
 	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"createTime\"\xad\x03\n" +
+	"createTime\x12%\n" +
+	"\x0ewrapped_secret\x18\x06 \x01(\fR\rwrappedSecret\"\xad\x03\n" +
 	"\n" +
 	"AuditEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
