@@ -29,6 +29,11 @@ import (
 // was valid against exactly the state the journal describes before it.
 // Upload commits only insert new versions; they share the lock, so many run
 // at once and the journal batches their fsyncs.
+//
+// Each transaction also records the last journal seq it appended
+// (rollforward.go): a crash between steps 2 and 3 leaves entries the catalog
+// lacks, and the next Open replays them, so the catalog never falls behind
+// what the journal (and a later rebuild) says happened.
 
 // maxCommitAttempts bounds retries of a transaction that lost a race.
 const maxCommitAttempts = 16
@@ -59,7 +64,7 @@ func (s *Store) commit(ctx context.Context, exclusive bool, decide func(tx *cata
 				return fmt.Errorf("vault: journal: %w", err)
 			}
 			appended = journal.SeqRange{First: last - uint64(len(entries)) + 1, Last: last}
-			return nil
+			return putApplied(tx, last)
 		})
 		if err != nil && appended.Last != 0 {
 			// Journaled but not committed: the entries must never apply.

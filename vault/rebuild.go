@@ -48,6 +48,9 @@ func (r RebuildReport) String() string {
 			}
 		}
 	}
+	if len(r.Journal.Unacknowledged) > 0 {
+		fmt.Fprintf(&b, "; journal entries on too few drives to have been acknowledged, skipped: %v", r.Journal.Unacknowledged)
+	}
 	if len(r.Journal.Gaps) > 0 {
 		fmt.Fprintf(&b, "; journal entries lost: %v", r.Journal.Gaps)
 	}

@@ -158,6 +158,13 @@ func (s *Store) ensureCatalog(ctx context.Context) error {
 		return err
 	}
 	if initialized != nil {
+		rep, err := s.rollForward(ctx)
+		if err != nil {
+			return fmt.Errorf("vault: roll the catalog forward from the journal: %w", err)
+		}
+		if rep != nil {
+			s.log.Warn("replayed journal entries a crash cut off before their catalog commit", "after_seq", rep.From, "entries", rep.Entries, "skipped_uploads_without_shards", rep.Skipped)
+		}
 		return nil
 	}
 	var found int
@@ -174,6 +181,9 @@ func (s *Store) ensureCatalog(ctx context.Context) error {
 		s.log.Warn("catalog rebuilt", "report", rep.String())
 	}
 	return s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+		if err := putApplied(tx, s.journal.LastSeq()); err != nil {
+			return err
+		}
 		return tx.PutMeta(markerInitialized, []byte(time.Now().UTC().Format(time.RFC3339Nano)))
 	})
 }

@@ -67,6 +67,7 @@ func TestMergeRule(t *testing.T) {
 			want     []string
 			tieAt    int
 			gaps     []SeqRange
+			unacked  []SeqRange
 			missing  = make([][]SeqRange, drives)
 			disagree = make([][]uint64, drives)
 		)
@@ -79,6 +80,21 @@ func TestMergeRule(t *testing.T) {
 			}
 			if len(count) == 0 {
 				addSeq(&gaps, uint64(s))
+				continue
+			}
+			holders := 0
+			for _, n := range count {
+				holders += n
+			}
+			if holders < drives/2+1 {
+				// Fewer holders than the default quorum, every drive
+				// readable: never acknowledged, skipped.
+				addSeq(&unacked, uint64(s))
+				for d := range drives {
+					if state[d][s-1] == absent {
+						addSeq(&missing[d], uint64(s))
+					}
+				}
 				continue
 			}
 			win, best, tie := -1, 0, false
@@ -130,6 +146,9 @@ func TestMergeRule(t *testing.T) {
 		}
 		if !slices.Equal(got, want) {
 			rt.Fatalf("read %v\nwant %v", got, want)
+		}
+		if fmt.Sprint(rep.Unacknowledged) != fmt.Sprint(unacked) {
+			rt.Fatalf("unacknowledged %v, want %v", rep.Unacknowledged, unacked)
 		}
 		if fmt.Sprint(rep.Gaps) != fmt.Sprint(gaps) {
 			rt.Fatalf("gaps %v, want %v", rep.Gaps, gaps)

@@ -28,6 +28,12 @@ type Report struct {
 	// Gaps are seqs held by no drive. Inside an incomplete batch's range a
 	// gap is expected; anywhere else entries have been lost.
 	Gaps []SeqRange
+	// Unacknowledged are seqs skipped because too few drives hold them for
+	// any Append to have returned: holders plus unreadable drives are
+	// fewer than the write quorum, while readable drives lack them. That is
+	// an Append cut off by a crash, or an entry forged onto a minority of
+	// drives; either way it never took effect.
+	Unacknowledged []SeqRange
 }
 
 // DriveReport is what a read found on one drive.
@@ -209,6 +215,7 @@ type source struct {
 	ok       bool
 	err      error // why reading stopped early
 	driveErr error // why the drive is offline
+	torn     bool  // its tail was torn at open: it may have lost entries it held
 }
 
 func (s *source) advance() {
@@ -272,7 +279,7 @@ func (j *Journal) sources(after uint64, rep *Report) []*source {
 		d.mu.Lock()
 		s := &source{d: d, segs: slices.Clone(d.segs), lastSize: d.lastSize, id: j.id}
 		rep.Drives[i] = DriveReport{Dir: d.dir}
-		s.driveErr = d.err
+		s.driveErr, s.torn = d.err, d.torn > 0
 		if d.err != nil && len(d.segs) == 0 {
 			s.err = d.err
 		}
@@ -326,12 +333,27 @@ func (j *Journal) merge(ctx context.Context, after, limit uint64, rep *Report, v
 		}
 		rep.Last, prev = seq, seq
 		holders = holders[:0]
+		unreadable := 0
 		for i, s := range srcs {
 			if s.ok && s.cur.in.seq == seq {
 				holders = append(holders, i)
-			} else {
-				addSeq(&rep.Drives[i].Missing, seq)
+				continue
 			}
+			addSeq(&rep.Drives[i].Missing, seq)
+			if s.err != nil || s.driveErr != nil || s.torn {
+				unreadable++
+			}
+		}
+		// An acknowledged entry reached a quorum; each drive that cannot be
+		// read now (or lost a torn tail) may be one of its holders, a
+		// readable drive without it is not. Fewer than that, and no Append ever returned it.
+		if len(holders)+unreadable < j.quorum {
+			addSeq(&rep.Unacknowledged, seq)
+			for _, i := range holders {
+				rep.Drives[i].Entries++
+				srcs[i].advance()
+			}
+			continue
 		}
 		win, err := majority(srcs, holders)
 		if err != nil {
