@@ -192,16 +192,20 @@ func TestAuditTrail(t *testing.T) {
 		t.Fatal("the server did not rebuild its catalog")
 	}
 	after := listAudit(t, c, &wormvaultv1.ListAuditEventsRequest{PageSize: 1000})
-	if len(after) != len(all) {
-		t.Fatalf("after the rebuild %d audit events, want %d", len(after), len(all))
+	// ... followed by the rebuild's own event.
+	if len(after) != len(all)+1 {
+		t.Fatalf("after the rebuild %d audit events, want %d", len(after), len(all)+1)
 	}
 	for i := range all {
 		if !proto.Equal(all[i], after[i]) {
 			t.Fatalf("event %d differs after the rebuild:\n%v\n%v", i+1, all[i], after[i])
 		}
 	}
-	wantAuditOK(t, c, len(all))
+	if ev := after[len(all)]; ev.GetKind() != audit.KindCatalogRebuild || ev.GetDetails()["clean"] != "true" {
+		t.Fatalf("last event after the rebuild = %v, want a clean %s", ev, audit.KindCatalogRebuild)
+	}
+	wantAuditOK(t, c, len(all)+1)
 	// Appending continues the restored chain.
 	c.createVault("after-rebuild")
-	wantAuditOK(t, c, len(all)+1)
+	wantAuditOK(t, c, len(all)+2)
 }

@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +17,7 @@ import (
 
 	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
 	"github.com/wormvault/wormvault/server/servertest"
+	"github.com/wormvault/wormvault/vault/audit"
 )
 
 // dump renders everything a caller can observe about the store's
@@ -194,6 +198,18 @@ func TestCatalogRebuild(t *testing.T) {
 				t.Fatal(err)
 			}
 		}, true},
+		{"meta lost and one journal forged with valid checksums", func(t *testing.T, dir string) {
+			// A careful attacker, not bit rot: every record naming case-2
+			// (its key, its holds) is rewritten and its frame checksum
+			// recomputed, so the drive reads clean. The majority wins.
+			segs, _ := filepath.Glob(filepath.Join(dir, "drives", "d2", "journal", "*"))
+			if len(segs) == 0 {
+				t.Fatal("no journal segment on d2")
+			}
+			if n := forgeJournalSegment(t, segs[0], "case-2", "case-X"); n == 0 {
+				t.Fatal("no journal record on d2 names case-2")
+			}
+		}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := servertest.Start(t)
@@ -221,7 +237,48 @@ func TestCatalogRebuild(t *testing.T) {
 			if reported := !rep.Journal.Clean(); reported != tc.wantReported {
 				t.Fatalf("journal reported out of line: %v, want %v (%s)", reported, tc.wantReported, rep)
 			}
+			// The rebuild is in the audit trail, disagreements included.
+			evs := listAudit(t, c, &wormvaultv1.ListAuditEventsRequest{Kind: audit.KindCatalogRebuild})
+			if len(evs) != 1 || evs[0].GetDetails()["clean"] != fmt.Sprint(!tc.wantReported) {
+				t.Fatalf("%s events after the rebuild: %v", audit.KindCatalogRebuild, evs)
+			}
 			p.verify(t, c)
 		})
 	}
+}
+
+// forgeJournalSegment replaces old with new (same length) inside every
+// journal record of the segment file at path and recomputes each frame's
+// CRC-32C, as vault/journal/doc.go lays frames out: a 48-byte segment
+// header, then frames of [u32 length][u32 crc32c(length bytes, payload)]
+// [payload]. It returns how many records it changed.
+func forgeJournalSegment(t *testing.T, path, old, new string) int {
+	t.Helper()
+	if len(old) != len(new) {
+		t.Fatal("forgeJournalSegment: old and new must have the same length")
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := crc32.MakeTable(crc32.Castagnoli)
+	changed := 0
+	for off := 48; off+8 <= len(b); {
+		size := int(binary.LittleEndian.Uint32(b[off:]))
+		if size == 0 || off+8+size > len(b) {
+			break
+		}
+		payload := b[off+8 : off+8+size]
+		if bytes.Contains(payload, []byte(old)) {
+			copy(payload, bytes.ReplaceAll(payload, []byte(old), []byte(new)))
+			crc := crc32.Update(crc32.Checksum(b[off:off+4], table), table, payload)
+			binary.LittleEndian.PutUint32(b[off+4:], crc)
+			changed++
+		}
+		off += 8 + size
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return changed
 }

@@ -63,6 +63,42 @@ func (r RebuildReport) String() string {
 	return b.String()
 }
 
+// rebuildEvent is the audit event of a rebuild: what it recovered and every
+// disagreement it resolved, so a forged or damaged journal copy leaves a
+// trace in the trail as well as in the log.
+func rebuildEvent(r *RebuildReport) *recordv1.AuditEvent {
+	d := map[string]string{
+		"entries":  fmt.Sprint(r.Entries),
+		"vaults":   fmt.Sprint(r.Vaults),
+		"versions": fmt.Sprint(r.Versions),
+		"orphans":  fmt.Sprint(r.Orphans),
+		"clean":    fmt.Sprint(r.Journal.Clean() && len(r.Mismatches) == 0 && len(r.Unreadable) == 0),
+	}
+	for i, dr := range r.Journal.Drives {
+		if dr.InLine() {
+			continue
+		}
+		v := fmt.Sprintf("%s: disagree %v, missing %v", dr.Dir, dr.Disagree, dr.Missing)
+		if dr.Err != nil {
+			v += fmt.Sprintf(", error %v", dr.Err)
+		}
+		d[fmt.Sprintf("drive_%d", i)] = v
+	}
+	if len(r.Journal.Unacknowledged) > 0 {
+		d["unacknowledged"] = fmt.Sprint(r.Journal.Unacknowledged)
+	}
+	if len(r.Journal.Gaps) > 0 {
+		d["lost"] = fmt.Sprint(r.Journal.Gaps)
+	}
+	if len(r.Mismatches) > 0 {
+		d["mismatches"] = strings.Join(r.Mismatches, ",")
+	}
+	if len(r.Unreadable) > 0 {
+		d["unreadable"] = strings.Join(r.Unreadable, ",")
+	}
+	return &recordv1.AuditEvent{Kind: audit.KindCatalogRebuild, Principal: "wormvault", Details: d}
+}
+
 // LastRebuild returns the report of the rebuild that opening this store ran,
 // or nil.
 func (s *Store) LastRebuild() *RebuildReport { return s.lastRebuild }

@@ -125,6 +125,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.clock = clock
 	s.openTrail()
+	if s.lastRebuild != nil {
+		if err := s.RecordAudit(ctx, rebuildEvent(s.lastRebuild)); err != nil {
+			return fail(err)
+		}
+	}
 	removed, err := s.SweepOrphans(ctx, 0)
 	if err != nil {
 		return fail(err)

@@ -54,6 +54,11 @@ const (
 	KindClockUntrusted    = "CLOCK_UNTRUSTED"
 	KindClockAcknowledged = "CLOCK_ACKNOWLEDGED"
 
+	// KindCatalogRebuild: the catalog was rebuilt from the drives' journal;
+	// details name drives that disagreed with the majority or lacked
+	// entries, and entries skipped or lost.
+	KindCatalogRebuild = "CATALOG_REBUILD"
+
 	// KindHeal: shards of an archive were rebuilt (or could not be).
 	KindHeal = "HEAL"
 	// KindFixityReport: a scrub pass finished; details summarise it.
@@ -70,7 +75,7 @@ var kinds = []string{
 	KindMFADeviceRegister, KindMFADeviceConfirm, KindMFADeleteSet,
 	KindKMSGenerateDataKey, KindKMSDecrypt, KindKMSKeyRotate, KindKMSKeyDisable, KindMasterKeyRotate,
 	KindClockUntrusted, KindClockAcknowledged,
-	KindHeal, KindFixityReport,
+	KindHeal, KindFixityReport, KindCatalogRebuild,
 }
 
 // Kinds returns every event kind.
