@@ -139,7 +139,7 @@ func TestParseAccepts(t *testing.T) {
 
 func TestActions(t *testing.T) {
 	a := Actions()
-	if len(a) != 51 || !slices.Contains(a, "wormvault:DeleteArchive") || !slices.Contains(a, ActionBypassGovernanceRetention) {
+	if len(a) != 56 || !slices.Contains(a, "wormvault:DeleteArchive") || !slices.Contains(a, ActionBypassGovernanceRetention) {
 		t.Fatalf("Actions() = %v", a)
 	}
 	seen := map[string]bool{}

@@ -129,6 +129,10 @@ func (t *Trail) Verify(ctx context.Context) (Report, error) {
 			bad(1, "the trail head is missing while %d events are stored", last)
 		case head < last:
 			bad(head+1, "event %d is past the head at %d", head+1, head)
+		case !bytes.Equal(headSHA, prev) && last == 0:
+			// A head at 0 with a digest: every event, from the first, is gone
+			// (an empty trail has no head). Sequence 0 would read as OK.
+			bad(1, "event 1 is missing: the head names sequence 0 with a digest")
 		case !bytes.Equal(headSHA, prev):
 			bad(last, "the head's sha256 does not match event %d", last)
 		case len(cps) > 0:

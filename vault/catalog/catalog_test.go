@@ -258,6 +258,10 @@ func TestGoldenVersionRecord(t *testing.T) {
 	}
 }
 
+// FuzzVersionRecord: whatever decodes as a version record re-encodes to the
+// same record, and when it names a valid vault, key and version id, its
+// place in the key layout reads back as that key and id — only under its
+// own vault's and key's prefixes, never under another vault's.
 func FuzzVersionRecord(f *testing.F) {
 	b, _ := proto.Marshal(goldenVersion())
 	f.Add(b)
@@ -275,6 +279,23 @@ func FuzzVersionRecord(f *testing.F) {
 		w := new(recordv1.Version)
 		if err := proto.Unmarshal(again, w); err != nil || !proto.Equal(v, w) {
 			t.Fatalf("round trip changed the record: %v", err)
+		}
+
+		id, err := uuid.Parse(v.GetVersionId())
+		if err != nil || wormvault.ValidateVaultName("vault", v.GetVault()) != nil || wormvault.ValidateKey("key", v.GetKey()) != nil {
+			return
+		}
+		k := versionKey(v.GetVault(), v.GetKey(), id)
+		if !bytes.HasPrefix(k, versionsOfKey(v.GetVault(), v.GetKey())) {
+			t.Fatalf("version key %q is outside its key's prefix", k)
+		}
+		key, gotID, ok := splitVersionKey(versionsOfVault(v.GetVault()), k)
+		if !ok || key != v.GetKey() || gotID != id {
+			t.Fatalf("version key %q splits to %q, %v, %v; want %q, %v", k, key, gotID, ok, v.GetKey(), id)
+		}
+		// A vault whose name extends this one's does not see the version.
+		if _, _, ok := splitVersionKey(versionsOfVault(v.GetVault()+"0"), k); ok {
+			t.Fatalf("version key %q splits under vault %q", k, v.GetVault()+"0")
 		}
 	})
 }
