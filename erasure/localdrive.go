@@ -44,6 +44,23 @@ func NewLocalDrive(path string) (*LocalDrive, error) {
 	return d, nil
 }
 
+// relayout recreates the drive's layout in its directory when a disk was
+// replaced while the server runs (an empty file system mounted at the same
+// path), so Heal can refill it. It never creates the drive directory
+// itself: a missing directory may be an unmounted disk, and writing there
+// would fill the parent file system instead.
+func (d *LocalDrive) relayout() error {
+	if fi, err := os.Stat(d.root); err != nil || !fi.IsDir() {
+		return fs.ErrNotExist
+	}
+	for _, dir := range []string{d.shardsDir(), d.tmpDir()} {
+		if err := mkdirDurable(dir); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Name returns the drive's directory.
 func (d *LocalDrive) Name() string { return d.root }
 
@@ -63,6 +80,9 @@ func (d *LocalDrive) Create(ctx context.Context, id string) (ShardWriter, error)
 		return nil, err
 	}
 	f, err := os.CreateTemp(d.tmpDir(), id+".*")
+	if errors.Is(err, fs.ErrNotExist) && d.relayout() == nil {
+		f, err = os.CreateTemp(d.tmpDir(), id+".*")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("erasure: drive %s: %w", d.root, err)
 	}

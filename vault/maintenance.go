@@ -70,7 +70,11 @@ func (s *Store) HealAll(ctx context.Context, vault string, progress func(HealPro
 			return HealProgress{}, err
 		}
 	}
-	var p HealProgress
+	var (
+		p         HealProgress
+		failed    int
+		firstFail error
+	)
 	for v, err := range s.objects(vault) {
 		if err != nil {
 			return p, err
@@ -100,7 +104,15 @@ func (s *Store) HealAll(ctx context.Context, vault string, progress func(HealPro
 		case errors.Is(err, erasure.ErrNotFound):
 			// Deleted meanwhile.
 		case err != nil:
-			return p, fmt.Errorf("vault.HealAll %s: %w", p.Current, err)
+			// A drive that cannot take the rewritten shard (offline,
+			// removed, full) must not stop the pass: every other archive
+			// still gets healed onto the drives that work, and the pass
+			// reports what it could not finish.
+			failed++
+			if firstFail == nil {
+				firstFail = fmt.Errorf("%s: %w", p.Current, err)
+			}
+			s.log.Warn("heal could not rewrite every damaged shard", "archive", p.Current, "err", err)
 		case res.Healed > 0:
 			p.Healed++
 			p.ShardsRewritten += int64(res.Healed)
@@ -109,6 +121,10 @@ func (s *Store) HealAll(ctx context.Context, vault string, progress func(HealPro
 		if progress != nil {
 			progress(p)
 		}
+	}
+	if failed > 0 {
+		return p, fmt.Errorf("vault.HealAll: %w: %d of %d archives could not be fully healed (a drive is offline or failing; heal again once it is back), first: %w",
+			wormvault.ErrUnavailable, failed, p.Checked, firstFail)
 	}
 	return p, nil
 }
