@@ -1,12 +1,14 @@
 package e2e
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wormvault/wormvault/server/servertest"
 )
@@ -65,21 +67,35 @@ func runTour(t *testing.T, block string) string {
 	dir := t.TempDir()
 	buildTools(t, dir)
 	s := servertest.Start(t, servertest.WithDataDir(filepath.Join(dir, "wormvault-data")))
+	out, err := runBlock(t.Context(), dir, s.Addr, block)
+	if err != nil {
+		t.Fatalf("tour failed: %v\n%s", err, out)
+	}
+	return out
+}
+
+// runBlock runs a README block with bash -euo pipefail in dir, where
+// bin/ holds the tools and wormvault-data/ is the data directory of the
+// server at addr, returning stdout and stderr together. The one change to
+// the text: addr replaces make run's 127.0.0.1:7420; `make ...` lines are
+// dropped, their work done beforehand.
+func runBlock(ctx context.Context, dir, addr, block string) (string, error) {
 	var script []string
 	for _, line := range strings.Split(block, "\n") {
 		if strings.HasPrefix(line, "make ") {
 			continue
 		}
-		script = append(script, strings.ReplaceAll(line, "127.0.0.1:7420", s.Addr))
+		script = append(script, strings.ReplaceAll(line, "127.0.0.1:7420", addr))
 	}
-	cmd := exec.Command("bash", "-euo", "pipefail", "-c", strings.Join(script, "\n"))
+	// The trap names the failing line without echoing every command (-x
+	// would mix the requests into the output the tests search).
+	trap := `trap 'echo "README block failed at: $BASH_COMMAND" >&2' ERR`
+	cmd := exec.CommandContext(ctx, "bash", "-euo", "pipefail", "-c", trap+"\n"+strings.Join(script, "\n"))
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "WORMVAULT_SERVER="+s.Addr, "WORMVAULT_TOKEN=")
+	cmd.Env = append(os.Environ(), "WORMVAULT_SERVER="+addr, "WORMVAULT_TOKEN=")
+	cmd.WaitDelay = 10 * time.Second // a grpcurl left running when ctx ends must not hold the output open
 	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("tour failed: %v\n%s", err, out)
-	}
-	return string(out)
+	return string(out), err
 }
 
 func TestCLITour(t *testing.T) {
