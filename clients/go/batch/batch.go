@@ -117,7 +117,7 @@ type Batch struct {
 
 // New checks cfg and items and returns a batch ready to Run.
 func New(c *client.Client, items []Item, cfg Config) (*Batch, error) {
-	if err := wormvault.ValidateVaultName("vault", cfg.Vault); err != nil {
+	if err := wormvault.ValidateVaultRef("vault", cfg.Vault); err != nil {
 		return nil, fmt.Errorf("batch: %w", err)
 	}
 	if cfg.ReceiptPath == "" {
