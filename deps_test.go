@@ -46,16 +46,24 @@ func TestImportRules(t *testing.T) {
 			}},
 		// vault/sse is the documented package format, pure crypto with no
 		// storage: client-side encryption in the SDK must write exactly it.
+		// Clients may import receipt (top level, light) to verify receipts.
 		{"clients never import server or vault (but the vault/sse format)", func(p string) bool { return within(p, "clients") },
 			func(i string) bool { return within(i, "server") || (within(i, "vault") && !within(i, "vault/sse")) }},
 		{"vault/sse stays pure: nothing of ours but the root vocabulary", func(p string) bool { return within(p, "vault/sse") },
 			func(i string) bool { return ours(i) && i != mod && !within(i, "vault/sse") }},
+		// receipt is the signed-receipt format that offline verifiers
+		// (the SDK, the CLI, auditors' tools) share with the server.
+		{"receipt is light: nothing of ours but the root vocabulary, no grpc", func(p string) bool { return within(p, "receipt") },
+			func(i string) bool {
+				return (ours(i) && i != mod && !within(i, "receipt")) || strings.Contains(i, "grpc")
+			}},
 		{"badger only in vault/catalog", func(p string) bool { return !within(p, "vault/catalog") },
 			func(i string) bool { return strings.HasPrefix(i, "github.com/dgraph-io/badger") }},
 		{"reedsolomon only in erasure", func(p string) bool { return !within(p, "erasure") },
 			func(i string) bool { return strings.HasPrefix(i, "github.com/klauspost/reedsolomon") }},
-		{"grpc only in server, clients, cmd (and the benchmark driver, a client)", func(p string) bool {
-			return !within(p, "server") && !within(p, "clients") && !within(p, "cmd") && !within(p, "proto") && !within(p, "internal/benchreport")
+		// The benchmark and soak drivers are clients of a server process.
+		{"grpc only in server, clients, cmd (and the benchmark and soak drivers, clients)", func(p string) bool {
+			return !within(p, "server") && !within(p, "clients") && !within(p, "cmd") && !within(p, "proto") && !within(p, "internal/benchreport") && !within(p, "internal/soak")
 		}, func(i string) bool { return strings.HasPrefix(i, "google.golang.org/grpc") }},
 	}
 	for pkg, imps := range imports {

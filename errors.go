@@ -25,6 +25,16 @@ var (
 	ErrVaultNotEmpty      = fmt.Errorf("%w: vault still holds versions", ErrFailedPrecondition)
 	ErrClockUntrusted     = fmt.Errorf("%w: the clock jumped forward and is not trusted until root acknowledges it", ErrFailedPrecondition)
 
+	// ErrVaultIsLogTarget refuses deleting a vault that receives another
+	// vault's access logs.
+	ErrVaultIsLogTarget = fmt.Errorf("%w: vault receives another vault's access logs", ErrFailedPrecondition)
+	// ErrTLSRequired refuses a request that sends or needs a customer key
+	// (SSE-C) on a connection without TLS.
+	ErrTLSRequired = fmt.Errorf("%w: this request needs a TLS connection", ErrFailedPrecondition)
+	// ErrCustomerKeyMismatch means the SSE-C key sent is not the one the
+	// version was encrypted with.
+	ErrCustomerKeyMismatch = fmt.Errorf("%w: the customer key (SSE-C) is not the one the version was encrypted with", ErrPermissionDenied)
+
 	// ErrRetentionActive is the family of every retention refusal; test with
 	// errors.Is for "is this protected by retention at all".
 	ErrRetentionActive     = errors.New("wormvault: version is under retention")
@@ -52,6 +62,47 @@ var (
 
 	ErrUnauthenticated   = errors.New("wormvault: unauthenticated")
 	ErrResourceExhausted = errors.New("wormvault: resource exhausted")
+	// ErrTooManyRequests means the server is handling as many calls or
+	// uploads as it is configured to; retry after the RetryInfo delay.
+	ErrTooManyRequests = fmt.Errorf("%w: too many requests in flight", ErrResourceExhausted)
+	// ErrRateLimited means the principal is over its configured upload
+	// rate; retry after the RetryInfo delay.
+	ErrRateLimited = fmt.Errorf("%w: rate limited", ErrResourceExhausted)
+	// ErrRequestTooLarge means the request metadata is larger than the
+	// server accepts; retrying the same request cannot help.
+	ErrRequestTooLarge = fmt.Errorf("%w: request too large", ErrResourceExhausted)
+
+	// ErrUnavailable means the server cannot do this now but may soon.
+	ErrUnavailable = errors.New("wormvault: unavailable")
+	// ErrNoWriteQuorum means too few drives are writable to store new data
+	// durably; nothing was stored. Reads go on while enough drives are
+	// readable; writes resume once drives are back.
+	ErrNoWriteQuorum = fmt.Errorf("%w: too few drives writable for the write quorum", ErrUnavailable)
+
+	// KMS keys (the built-in key management service). A key that is not
+	// enabled makes what it encrypted unreadable, never silently readable.
+	ErrKMSKeyNotFound        = fmt.Errorf("%w: kms key", ErrNotFound)
+	ErrKMSKeyExists          = fmt.Errorf("%w: kms key", ErrAlreadyExists)
+	ErrKMSKeyDisabled        = fmt.Errorf("%w: kms key is disabled", ErrFailedPrecondition)
+	ErrKMSKeyPendingDeletion = fmt.Errorf("%w: kms key is pending deletion", ErrFailedPrecondition)
+	ErrKMSKeyDeleted         = fmt.Errorf("%w: kms key is deleted", ErrFailedPrecondition)
+	// ErrKMSKeyProtectsLocked refuses deleting (or disabling for long) a
+	// key while a version it encrypts is under retention or legal hold:
+	// crypto-shredding is no way around WORM.
+	ErrKMSKeyProtectsLocked = fmt.Errorf("%w: kms key encrypts a version under retention or legal hold", ErrFailedPrecondition)
+	// ErrKMSQuotaExceeded: the key's request quota is used up for now.
+	ErrKMSQuotaExceeded = fmt.Errorf("%w: kms key request quota exceeded", ErrResourceExhausted)
+
+	// Access points: named entry points to a vault, each with its own
+	// policy and network origin.
+	ErrAccessPointNotFound = fmt.Errorf("%w: access point", ErrNotFound)
+	ErrAccessPointExists   = fmt.Errorf("%w: access point", ErrAlreadyExists)
+	// ErrVaultHasAccessPoints refuses deleting a vault that access points
+	// still lead to; the error names them.
+	ErrVaultHasAccessPoints = fmt.Errorf("%w: access points lead to the vault", ErrFailedPrecondition)
+	// ErrNetworkOrigin refuses a request through an access point whose
+	// remote address is outside the access point's allowed CIDRs.
+	ErrNetworkOrigin = fmt.Errorf("%w: request comes from outside the access point's network origin", ErrPermissionDenied)
 
 	// ErrChecksumMismatch means the bytes received do not match the digest the
 	// caller announced; nothing was stored.

@@ -50,6 +50,26 @@ func (a *adminService) AcknowledgeClock(ctx context.Context, _ *wormvaultv1.Ackn
 	return &wormvaultv1.AcknowledgeClockResponse{Status: clockStatusToProto(a.store.Clock().Status())}, nil
 }
 
+// RotateMasterKey runs to the end even if the caller goes away: a
+// rotation cut short is finished by the next call or restart, but until
+// then the server keeps the old key in use beside the new one.
+func (a *adminService) RotateMasterKey(ctx context.Context, _ *wormvaultv1.RotateMasterKeyRequest) (*wormvaultv1.RotateMasterKeyResponse, error) {
+	rep, err := a.store.RotateMasterKey(context.WithoutCancel(ctx), callerOf(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &wormvaultv1.RotateMasterKeyResponse{
+		RewrappedVersions:   int64(rep.RewrappedVersions),
+		RewrappedKmsKeys:    int64(rep.RewrappedKMSKeys),
+		RewrappedMfaDevices: int64(rep.RewrappedMFADevices),
+		SkippedVersions:     rep.SkippedVersions,
+		OldKeyId:            rep.OldKeyID,
+		NewKeyId:            rep.NewKeyID,
+		OldKeyFile:          rep.OldKeyFile,
+		Resumed:             rep.Resumed,
+	}, nil
+}
+
 func (a *adminService) GetStorageStatus(ctx context.Context, _ *wormvaultv1.GetStorageStatusRequest) (*wormvaultv1.GetStorageStatusResponse, error) {
 	if err := a.store.AuthorizeGlobal(callerOf(ctx), "GetStorageStatus"); err != nil {
 		return nil, err

@@ -3,12 +3,11 @@ package server
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"sync"
 
-	"github.com/wormvault/wormvault"
 	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+	"github.com/wormvault/wormvault/receipt"
 	"github.com/wormvault/wormvault/vault"
 )
 
@@ -22,20 +21,15 @@ const downloadChunk = 1 << 20
 type archiveService struct {
 	wormvaultv1.UnimplementedArchiveServiceServer
 	store *vault.Store
+	crash crashPoint
 }
 
 func (a *archiveService) UploadArchive(stream wormvaultv1.ArchiveService_UploadArchiveServer) error {
 	ctx := stream.Context()
-	first, err := stream.Recv()
-	if err == io.EOF {
-		return wormvault.InvalidArgument("header", "the stream ended before the header")
-	}
+	framing := newUploadFraming(MaxChunkSize, MaxUploadSize)
+	h, err := receiveHeader(stream.Recv, framing)
 	if err != nil {
 		return err
-	}
-	h := first.GetHeader()
-	if h == nil {
-		return wormvault.InvalidArgument("header", "the first message must be the header, not a chunk")
 	}
 	ret, err := retentionFromProto("header.retention", h.GetRetention())
 	if err != nil {
@@ -50,9 +44,15 @@ func (a *archiveService) UploadArchive(stream wormvaultv1.ArchiveService_UploadA
 		Retention:      ret,
 		LegalHold:      h.GetLegalHold(),
 		Encryption:     vault.EncryptionMode(h.GetEncryption().GetMode()),
+		KMSKey:         h.GetEncryption().GetKmsKey(),
+		CustomerKey:    customerKeyOf(ctx),
 	}
-	body := &chunkReader{stream: stream}
-	out, err := a.store.Upload(ctx, callerOf(ctx), req, body)
+	defer req.CustomerKey.Wipe()
+	body := &chunkReader{recv: stream.Recv, framing: framing}
+	// Policies see the encryption asked for, before the vault default.
+	caller := callerOf(ctx)
+	caller.Encryption = encryptionFact(h.GetEncryption().GetMode())
+	out, err := a.store.Upload(ctx, caller, req, body)
 	if err != nil {
 		// A framing error found while reading the body is the caller's
 		// fault; report it rather than the wrapped upload failure.
@@ -61,55 +61,23 @@ func (a *archiveService) UploadArchive(stream wormvaultv1.ArchiveService_UploadA
 		}
 		return err
 	}
-	return stream.SendAndClose(&wormvaultv1.UploadArchiveResponse{Archive: archiveToProto(out)})
-}
-
-// chunkReader turns the chunk messages of an upload into an io.Reader. It
-// rejects a second header and oversized chunks.
-type chunkReader struct {
-	stream wormvaultv1.ArchiveService_UploadArchiveServer
-	buf    []byte
-	err    error
-}
-
-func (c *chunkReader) Read(p []byte) (int, error) {
-	for len(c.buf) == 0 {
-		if c.err != nil {
-			return 0, c.err
-		}
-		msg, err := c.stream.Recv()
-		if err != nil {
-			c.err = err
-			if err != io.EOF {
-				c.err = fmt.Errorf("%w: upload stream broke: %w", wormvault.ErrAborted, err)
-			}
-			return 0, c.err
-		}
-		switch d := msg.GetData().(type) {
-		case *wormvaultv1.UploadArchiveRequest_Chunk:
-			if len(d.Chunk) > MaxChunkSize {
-				c.err = wormvault.InvalidArgument("chunk", "chunks may be at most %d bytes, got %d", MaxChunkSize, len(d.Chunk))
-				return 0, c.err
-			}
-			c.buf = d.Chunk
-		case *wormvaultv1.UploadArchiveRequest_Header:
-			c.err = wormvault.InvalidArgument("header", "only the first message may be a header")
-			return 0, c.err
-		default:
-			c.err = wormvault.InvalidArgument("data", "message carries neither header nor chunk")
-			return 0, c.err
-		}
+	rcpt, err := a.store.Receipt(receipt.OpUpload, out)
+	if err != nil {
+		return err
 	}
-	n := copy(p, c.buf)
-	c.buf = c.buf[n:]
-	return n, nil
+	a.crash.at(CrashBeforeResponse)
+	return stream.SendAndClose(&wormvaultv1.UploadArchiveResponse{Archive: archiveToProto(out), Receipt: receiptToProto(rcpt)})
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, downloadChunk); return &b }}
 
 func (a *archiveService) DownloadArchive(req *wormvaultv1.DownloadArchiveRequest, stream wormvaultv1.ArchiveService_DownloadArchiveServer) error {
 	ctx := stream.Context()
-	ar, rc, err := a.store.Download(ctx, callerOf(ctx), req.GetVault(), req.GetKey(), req.GetVersionId(), req.GetOffset(), req.GetLength())
+	ck := customerKeyOf(ctx)
+	defer ck.Wipe()
+	ar, rc, err := a.store.DownloadArchive(ctx, callerOf(ctx), vault.ReadRequest{
+		Vault: req.GetVault(), Key: req.GetKey(), VersionID: req.GetVersionId(), Offset: req.GetOffset(), Length: req.GetLength(), CustomerKey: ck,
+	})
 	if err != nil {
 		return err
 	}
@@ -137,7 +105,9 @@ func (a *archiveService) DownloadArchive(req *wormvaultv1.DownloadArchiveRequest
 }
 
 func (a *archiveService) GetArchive(ctx context.Context, req *wormvaultv1.GetArchiveRequest) (*wormvaultv1.GetArchiveResponse, error) {
-	out, err := a.store.GetArchive(ctx, callerOf(ctx), req.GetVault(), req.GetKey(), req.GetVersionId())
+	ck := customerKeyOf(ctx)
+	defer ck.Wipe()
+	out, err := a.store.StatArchive(ctx, callerOf(ctx), vault.ReadRequest{Vault: req.GetVault(), Key: req.GetKey(), VersionID: req.GetVersionId(), CustomerKey: ck})
 	if err != nil {
 		return nil, err
 	}
@@ -167,6 +137,7 @@ func (a *archiveService) DeleteArchive(ctx context.Context, req *wormvaultv1.Del
 	if err != nil {
 		return nil, err
 	}
+	a.crash.at(CrashBeforeResponse)
 	return &wormvaultv1.DeleteArchiveResponse{VersionId: out.VersionID, DeleteMarker: out.DeleteMarker}, nil
 }
 
@@ -179,7 +150,12 @@ func (a *archiveService) SetRetention(ctx context.Context, req *wormvaultv1.SetR
 	if err != nil {
 		return nil, err
 	}
-	return &wormvaultv1.SetRetentionResponse{Archive: archiveToProto(out)}, nil
+	rcpt, err := a.store.Receipt(receipt.OpRetention, out)
+	if err != nil {
+		return nil, err
+	}
+	a.crash.at(CrashBeforeResponse)
+	return &wormvaultv1.SetRetentionResponse{Archive: archiveToProto(out), Receipt: receiptToProto(rcpt)}, nil
 }
 
 func (a *archiveService) GetRetention(ctx context.Context, req *wormvaultv1.GetRetentionRequest) (*wormvaultv1.GetRetentionResponse, error) {
@@ -195,7 +171,12 @@ func (a *archiveService) SetLegalHold(ctx context.Context, req *wormvaultv1.SetL
 	if err != nil {
 		return nil, err
 	}
-	return &wormvaultv1.SetLegalHoldResponse{Archive: archiveToProto(out)}, nil
+	rcpt, err := a.store.Receipt(receipt.OpLegalHold, out)
+	if err != nil {
+		return nil, err
+	}
+	a.crash.at(CrashBeforeResponse)
+	return &wormvaultv1.SetLegalHoldResponse{Archive: archiveToProto(out), Receipt: receiptToProto(rcpt)}, nil
 }
 
 func (a *archiveService) GetLegalHold(ctx context.Context, req *wormvaultv1.GetLegalHoldRequest) (*wormvaultv1.GetLegalHoldResponse, error) {

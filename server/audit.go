@@ -8,6 +8,7 @@ import (
 	"github.com/wormvault/wormvault"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+	"github.com/wormvault/wormvault/receipt"
 	"github.com/wormvault/wormvault/vault"
 	"github.com/wormvault/wormvault/vault/audit"
 )
@@ -65,6 +66,14 @@ func (a *auditService) VerifyAuditTrail(ctx context.Context, _ *wormvaultv1.Veri
 		return nil, err
 	}
 	return &wormvaultv1.VerifyAuditTrailResponse{EventsChecked: r.EventsChecked, Ok: r.OK, FirstBadSequence: r.FirstBadSequence, Reason: r.Reason}, nil
+}
+
+// GetReceiptKey publishes the public key that signs receipts. A public
+// key is no secret: any authenticated caller may fetch it, with no policy
+// check, so whoever holds a receipt can verify it.
+func (a *auditService) GetReceiptKey(context.Context, *wormvaultv1.GetReceiptKeyRequest) (*wormvaultv1.GetReceiptKeyResponse, error) {
+	pub, id := a.store.ReceiptKey()
+	return &wormvaultv1.GetReceiptKeyResponse{PublicKey: pub, KeyId: id, Algorithm: receipt.Algorithm}, nil
 }
 
 func auditEventToProto(ev *recordv1.AuditEvent) *wormvaultv1.AuditEvent {

@@ -13,6 +13,7 @@ import (
 
 	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
 	"github.com/wormvault/wormvault/server/servertest"
+	"github.com/wormvault/wormvault/vault/audit"
 )
 
 // wantClock asserts the clock's state and trusted time.
@@ -276,6 +277,9 @@ func TestClockRestartForwardJump(t *testing.T) {
 		_, err := c.deleteArchive("restart-fwd", "b", b.GetVersionId(), false)
 		return err
 	})
+	if evs := listAudit(t, c, &wormvaultv1.ListAuditEventsRequest{Kind: audit.KindClockUntrusted}); len(evs) != 1 || evs[0].GetDetails()["reason"] == "" {
+		t.Fatalf("%s events after the jump: %v", audit.KindClockUntrusted, evs)
+	}
 	// Still untrusted after another restart with no further jump.
 	c = restart(t, s, func() {})
 	wantClock(t, c.clockStatus(), wormvaultv1.ClockState_CLOCK_STATE_UNTRUSTED, mark)

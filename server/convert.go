@@ -5,10 +5,13 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/cors"
 	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+	"github.com/wormvault/wormvault/receipt"
 	"github.com/wormvault/wormvault/vault"
+	"github.com/wormvault/wormvault/vault/kms"
 )
 
 // This file holds every conversion between the API's protobuf messages and
@@ -16,12 +19,55 @@ import (
 
 func vaultToProto(v *vault.Vault) *wormvaultv1.Vault {
 	return &wormvaultv1.Vault{
-		Name:             v.Name,
-		CreateTime:       timestamppb.New(v.CreateTime),
-		DefaultRetention: defaultRetentionToProto(v.DefaultRetention),
-		MaxRetention:     durationpb.New(v.MaxRetention),
-		MfaDelete:        v.MFADelete,
+		Name:              v.Name,
+		CreateTime:        timestamppb.New(v.CreateTime),
+		DefaultRetention:  defaultRetentionToProto(v.DefaultRetention),
+		MaxRetention:      durationpb.New(v.MaxRetention),
+		MfaDelete:         v.MFADelete,
+		DefaultEncryption: encryptionSettingToProto(v.DefaultEncryption),
+		Logging:           loggingToProto(v.Logging),
+		Cors:              corsToProto(v.CORS),
 	}
+}
+
+// corsToProto is a vault's CORS rules; nil when it has none.
+func corsToProto(rs cors.Rules) *wormvaultv1.VaultCors {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := &wormvaultv1.VaultCors{Rules: make([]*wormvaultv1.CorsRule, len(rs))}
+	for i, r := range rs {
+		out.Rules[i] = &wormvaultv1.CorsRule{
+			AllowedOrigins: r.AllowedOrigins,
+			AllowedMethods: r.AllowedMethods,
+			AllowedHeaders: r.AllowedHeaders,
+			ExposeHeaders:  r.ExposeHeaders,
+			MaxAgeSeconds:  r.MaxAgeSeconds,
+		}
+	}
+	return out
+}
+
+func corsFromProto(c *wormvaultv1.VaultCors) cors.Rules {
+	var out cors.Rules
+	for _, r := range c.GetRules() {
+		out = append(out, cors.Rule{
+			AllowedOrigins: r.GetAllowedOrigins(),
+			AllowedMethods: r.GetAllowedMethods(),
+			AllowedHeaders: r.GetAllowedHeaders(),
+			ExposeHeaders:  r.GetExposeHeaders(),
+			MaxAgeSeconds:  r.GetMaxAgeSeconds(),
+		})
+	}
+	return out
+}
+
+// loggingToProto is a vault's access-log setting; nil when logging is off.
+func loggingToProto(l vault.Logging) *wormvaultv1.VaultLogging {
+	if !l.On() {
+		return nil
+	}
+	return &wormvaultv1.VaultLogging{TargetVault: l.TargetVault, Prefix: l.Prefix}
 }
 
 func defaultRetentionToProto(d wormvault.DefaultRetention) *wormvaultv1.DefaultRetention {
@@ -155,5 +201,71 @@ func clockStatusToProto(st lock.ClockStatus) *wormvaultv1.GetClockStatusResponse
 		TrustedTime:   timestamppb.New(st.TrustedTime),
 		HighWaterMark: timestamppb.New(st.Mark),
 		Reason:        st.Reason,
+	}
+}
+
+// receiptToProto converts a signed receipt for the wire.
+func receiptToProto(r receipt.Signed) *wormvaultv1.Receipt {
+	return &wormvaultv1.Receipt{Payload: r.Payload, Signature: r.Signature, KeyId: r.KeyID}
+}
+
+// encryptionFact is the request.encryption policy fact of an upload: the
+// mode the caller asked for, "" when it relies on the vault default.
+func encryptionFact(m wormvaultv1.EncryptionMode) string {
+	switch m {
+	case wormvaultv1.EncryptionMode_ENCRYPTION_MODE_UNSPECIFIED:
+		return ""
+	case wormvaultv1.EncryptionMode_ENCRYPTION_MODE_NONE:
+		return "NONE"
+	case wormvaultv1.EncryptionMode_ENCRYPTION_MODE_SERVICE:
+		return "SERVICE"
+	case wormvaultv1.EncryptionMode_ENCRYPTION_MODE_KMS:
+		return "KMS"
+	case wormvaultv1.EncryptionMode_ENCRYPTION_MODE_CUSTOMER:
+		return "CUSTOMER"
+	}
+	return m.String() // unknown: the upload refuses it
+}
+
+// encryptionSettingFromProto converts a requested encryption setting; nil
+// is the zero value (the default).
+func encryptionSettingFromProto(e *wormvaultv1.EncryptionInfo) vault.Encryption {
+	return vault.Encryption{Mode: vault.EncryptionMode(e.GetMode()), KMSKey: e.GetKmsKey()}
+}
+
+func encryptionSettingToProto(e vault.Encryption) *wormvaultv1.EncryptionInfo {
+	return &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode(e.Mode), KmsKey: e.KMSKey}
+}
+
+// kmsKeyToProto describes a KMS key; its material never leaves.
+func kmsKeyToProto(k kms.Key) *wormvaultv1.Key {
+	out := &wormvaultv1.Key{
+		Name:           k.Name,
+		Description:    k.Description,
+		State:          wormvaultv1.KeyState(k.State),
+		CreateTime:     timestamppb.New(k.Created),
+		CurrentVersion: k.Current().Number,
+		VersionCount:   uint32(len(k.Versions)),
+	}
+	if k.State == kms.StateDisabled && !k.DisableUntil.IsZero() {
+		out.DisableUntil = timestamppb.New(k.DisableUntil)
+	}
+	if k.State == kms.StatePendingDeletion {
+		out.DeletionTime = timestamppb.New(k.DeletionTime)
+	}
+	return out
+}
+
+func accessPointToProto(ap *vault.AccessPoint) *wormvaultv1.AccessPoint {
+	cidrs := make([]string, len(ap.AllowedCIDRs))
+	for i, p := range ap.AllowedCIDRs {
+		cidrs[i] = p.String()
+	}
+	return &wormvaultv1.AccessPoint{
+		Name:          ap.Name,
+		Vault:         ap.Vault,
+		Policy:        ap.Policy,
+		NetworkOrigin: &wormvaultv1.NetworkOrigin{AllowedCidrs: cidrs},
+		CreateTime:    timestamppb.New(ap.CreateTime),
 	}
 }

@@ -67,6 +67,16 @@ func dump(t *testing.T, c *conn) string {
 			fmt.Fprintln(&b, protojson.Format(a))
 		}
 	}
+	keys, err := wormvaultv1.NewKeyServiceClient(c.cc).ListKeys(c.ctx(), &wormvaultv1.ListKeysRequest{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(&b, "kms keys:", protojson.Format(keys))
+	aps, err := wormvaultv1.NewAccessPointServiceClient(c.cc).ListAccessPoints(c.ctx(), &wormvaultv1.ListAccessPointsRequest{PageSize: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintln(&b, "access points:", protojson.Format(aps))
 	return b.String()
 }
 
@@ -143,6 +153,46 @@ func populate(t *testing.T, c *conn) populated {
 	if _, err := c.vaults.SetVaultAccessPolicy(c.ctx(), &wormvaultv1.SetVaultAccessPolicyRequest{Vault: "ledger", Policy: access}); err != nil {
 		t.Fatal(err)
 	}
+	// KMS keys and archives encrypted under them (one per key version,
+	// inline and sharded; one held, which the rebuilt kmsuse index must
+	// still find), and a disabled key.
+	keys := wormvaultv1.NewKeyServiceClient(c.cc)
+	for _, name := range []string{"ledger-key", "spare-key"} {
+		if _, err := keys.CreateKey(c.ctx(), &wormvaultv1.CreateKeyRequest{Name: name, Description: "populated"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	putKMS := func(key string, size int, hold bool) {
+		data := randomBytes(uint64(len(p.data)+1), size)
+		h := &wormvaultv1.ArchiveHeader{Vault: "ledger", Key: key, LegalHold: hold, Encryption: &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode_ENCRYPTION_MODE_KMS, KmsKey: "ledger-key"}}
+		a, err := c.upload(h, strings.NewReader(string(data)), 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.data["ledger/"+key+"@"+a.GetVersionId()] = data
+	}
+	putKMS("kms/held.bin", 700, true)
+	if _, err := keys.RotateKey(c.ctx(), &wormvaultv1.RotateKeyRequest{Name: "ledger-key"}); err != nil {
+		t.Fatal(err)
+	}
+	putKMS("kms/big.bin", 300<<10, false)
+	if _, err := keys.DisableKey(c.ctx(), &wormvaultv1.DisableKeyRequest{Name: "spare-key"}); err != nil {
+		t.Fatal(err)
+	}
+	// Access points: one kept (its policy changed after creation), one
+	// deleted.
+	aps := wormvaultv1.NewAccessPointServiceClient(c.cc)
+	for _, name := range []string{"ledger-door", "gone-door"} {
+		if _, err := aps.CreateAccessPoint(c.ctx(), &wormvaultv1.CreateAccessPointRequest{Name: name, Vault: "ledger", NetworkOrigin: &wormvaultv1.NetworkOrigin{AllowedCidrs: []string{"127.0.0.0/8"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := aps.UpdateAccessPointPolicy(c.ctx(), &wormvaultv1.UpdateAccessPointPolicyRequest{Name: "ledger-door", Policy: auditorPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := aps.DeleteAccessPoint(c.ctx(), &wormvaultv1.DeleteAccessPointRequest{Name: "gone-door"}); err != nil {
+		t.Fatal(err)
+	}
 	p.robot = newPrincipal(t, c, "auditor", auditorPolicy)
 	newPrincipal(t, c, "gone", "")
 	if _, err := wormvaultv1.NewIdentityServiceClient(c.cc).DeletePrincipal(c.ctx(), &wormvaultv1.DeletePrincipalRequest{Name: "gone"}); err != nil {
@@ -162,10 +212,17 @@ func (p populated) verify(t *testing.T, c *conn) {
 	}
 	_, err := c.archives.DeleteArchive(c.ctx(), &wormvaultv1.DeleteArchiveRequest{Vault: "evidence", Key: p.compliance.GetKey(), VersionId: p.compliance.GetVersionId(), BypassGovernanceRetention: true})
 	wantStatus(t, err, codes.PermissionDenied, "")
+	// The KMS key still knows the held version it encrypts.
+	_, err = wormvaultv1.NewKeyServiceClient(c.cc).ScheduleKeyDeletion(c.ctx(), &wormvaultv1.ScheduleKeyDeletionRequest{Name: "ledger-key", PendingDays: 7})
+	wantStatus(t, err, codes.FailedPrecondition, "KMS_KEY_PROTECTS_LOCKED_VERSIONS")
 	// The principal's key and identity policy came back with the catalog.
 	robot := c.as(p.robot.token)
 	if _, err := robot.vaults.ListVaults(robot.ctx(), &wormvaultv1.ListVaultsRequest{}); err != nil {
 		t.Fatalf("the auditor's key or policy did not survive the rebuild: %v", err)
+	}
+	// The access point came back with its changed policy, and works.
+	if _, err := robot.archives.ListArchives(robot.ctx(), &wormvaultv1.ListArchivesRequest{Vault: "ap/ledger-door"}); err != nil {
+		t.Fatalf("the access point did not survive the rebuild: %v", err)
 	}
 }
 

@@ -106,12 +106,11 @@ func TestEncryptionModeHeader(t *testing.T) {
 	s := servertest.Start(t)
 	c := dial(t, s)
 	c.createVault("enc")
-	for _, m := range []wormvaultv1.EncryptionMode{wormvaultv1.EncryptionMode_ENCRYPTION_MODE_NONE, wormvaultv1.EncryptionMode_ENCRYPTION_MODE_KMS, wormvaultv1.EncryptionMode_ENCRYPTION_MODE_CUSTOMER} {
+	// NONE needs serve --allow-unencrypted; KMS needs a key (kms_test.go),
+	// CUSTOMER a key over TLS.
+	for _, m := range []wormvaultv1.EncryptionMode{wormvaultv1.EncryptionMode_ENCRYPTION_MODE_NONE, 42} {
 		_, err := c.upload(&wormvaultv1.ArchiveHeader{Vault: "enc", Key: "k", Encryption: &wormvaultv1.EncryptionInfo{Mode: m}}, strings.NewReader("data"), 1024)
 		wantField(t, err, "header.encryption.mode")
-		if !strings.Contains(err.Error(), "only ENCRYPTION_MODE_SERVICE is supported by this server") {
-			t.Fatalf("mode %v: %v", m, err)
-		}
 	}
 	a, err := c.upload(&wormvaultv1.ArchiveHeader{Vault: "enc", Key: "k", Encryption: &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode_ENCRYPTION_MODE_SERVICE}}, strings.NewReader("data"), 1024)
 	if err != nil || a.GetEncryption().GetMode() != wormvaultv1.EncryptionMode_ENCRYPTION_MODE_SERVICE {

@@ -28,6 +28,7 @@ type ctxKey int
 const (
 	callerKey ctxKey = iota
 	requestIDKey
+	customerKeyKey
 )
 
 // requestID returns the id the interceptors gave this request.
@@ -59,7 +60,9 @@ func unauthenticated(fullMethod string) bool {
 // when no authorization is sent, from a verified client certificate (mTLS).
 // When both come, the bearer token decides.
 func (s *Server) authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
-	ctx = context.WithValue(ctx, requestIDKey, newRequestID())
+	if requestID(ctx) == "" { // the access log may have given one
+		ctx = context.WithValue(ctx, requestIDKey, newRequestID())
+	}
 	if unauthenticated(fullMethod) {
 		return ctx, nil
 	}
@@ -77,10 +80,11 @@ func (s *Server) authenticate(ctx context.Context, fullMethod string) (context.C
 	if err != nil {
 		return ctx, err
 	}
+	// The access log names who asked, even when MFA or an SSE-C key
+	// then refuse the request.
+	noteCaller(ctx, caller.Principal)
+	caller.SourceIP = s.sourceIP(ctx, md)
 	if p, ok := peer.FromContext(ctx); ok {
-		if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
-			caller.SourceIP = host
-		}
 		_, caller.SecureTransport = p.AuthInfo.(credentials.TLSInfo)
 	}
 	if mfa := md.Get(mfaMetadata); len(mfa) > 0 {
@@ -89,7 +93,38 @@ func (s *Server) authenticate(ctx context.Context, fullMethod string) (context.C
 		}
 		caller.MFAPresent = true
 	}
+	ck, err := customerKeyFromMetadata(md, caller.SecureTransport)
+	if err != nil {
+		return ctx, err
+	}
+	if !ck.IsZero() {
+		ctx = context.WithValue(ctx, customerKeyKey, ck)
+	}
 	return context.WithValue(ctx, callerKey, caller), nil
+}
+
+// customerKeyFromMetadata reads the SSE-C key a request carries (the
+// zero key when none). A key sent on a connection without TLS is refused
+// on any call: it has crossed the network in clear.
+func customerKeyFromMetadata(md metadata.MD, secure bool) (vault.CustomerKey, error) {
+	keys, sums := md.Get(vault.CustomerKeyMetadata), md.Get(vault.CustomerKeySHA256Metadata)
+	switch {
+	case len(keys) == 0 && len(sums) == 0:
+		return vault.CustomerKey{}, nil
+	case !secure:
+		return vault.CustomerKey{}, fmt.Errorf("%w: %s was sent on a connection without TLS; consider that key exposed", wormvault.ErrTLSRequired, vault.CustomerKeyMetadata)
+	case len(keys) > 1:
+		return vault.CustomerKey{}, wormvault.InvalidArgument(vault.CustomerKeyMetadata, "send it once")
+	case len(sums) > 1:
+		return vault.CustomerKey{}, wormvault.InvalidArgument(vault.CustomerKeySHA256Metadata, "send it once")
+	}
+	return vault.ParseCustomerKey(strings.Join(keys, ""), strings.Join(sums, ""))
+}
+
+// customerKeyOf returns the SSE-C key of this request, if it sent one.
+func customerKeyOf(ctx context.Context) vault.CustomerKey {
+	k, _ := ctx.Value(customerKeyKey).(vault.CustomerKey)
+	return k
 }
 
 // bearerCaller resolves the caller from the authorization metadata.

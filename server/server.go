@@ -11,12 +11,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
@@ -30,6 +32,17 @@ import (
 type Config struct {
 	// Listen is the TCP address to serve gRPC on (default 127.0.0.1:7420).
 	Listen string
+	// HTTPListen is the TCP address to serve the same services on for
+	// browsers and REST clients — gRPC-Web, Connect and REST/JSON — and
+	// the console at /console/ (http.go). Empty (the default): no HTTP
+	// listener. TLS and the loopback rule are as for Listen.
+	HTTPListen string
+	// CORSOrigins are the web origins (scheme://host[:port], one *
+	// wildcard at most) that may call the HTTP listener's routes outside a
+	// vault — Connect and gRPC-Web (/wormvault.v1.*), /v1/vaults,
+	// /v1/audit — from a browser; a vault's routes (/v1/vaults/{vault}/...)
+	// answer from the vault's own CORS rules. Empty: none.
+	CORSOrigins []string
 	// Vault configures storage.
 	Vault vault.Config
 	// ShutdownGrace is how long Shutdown waits for in-flight calls before
@@ -46,12 +59,20 @@ type Config struct {
 	ScrubInterval time.Duration
 	// ScrubRate caps the bytes per second a scrub reads (default 64 MiB/s).
 	ScrubRate int64
+	// AccessLogInterval is how often access-log records of vaults whose
+	// logging is on are delivered into their target vaults (default 1m).
+	// Records are durable from the moment a request is answered; the
+	// interval only decides when they appear as archives.
+	AccessLogInterval time.Duration
 	// AuthFailureBurst failed authentications are allowed per remote
 	// address and per key id, then one more every AuthFailureEvery; beyond
 	// that, RESOURCE_EXHAUSTED with a retry delay (default 10, 6s; 0
 	// disables).
 	AuthFailureBurst int
 	AuthFailureEvery time.Duration
+	// Limits bound concurrent calls and uploads, per-principal upload
+	// rates and request metadata size (limits.go; default DefaultLimits).
+	Limits Limits
 	// Logger receives structured logs; nil discards them.
 	Logger *slog.Logger
 
@@ -73,20 +94,35 @@ type Config struct {
 	// DataDir/dev-tls/ (key mode 0600) and reused; clients trust it with
 	// --tls-ca DevTLSCertFile(). For local trials, not production.
 	DevTLS bool
+	// TrustProxyHeader makes a request whose TCP peer is in TrustedProxies
+	// come from the first hop of its x-forwarded-for metadata, for policy
+	// conditions (request.source_ip) and access points' network origins
+	// (accesspoints.go); other peers' headers are ignored. Needs at least
+	// one TrustedProxies CIDR. Off (the default): the TCP peer decides.
+	TrustProxyHeader bool
+	// TrustedProxies are the CIDRs of the proxies TrustProxyHeader
+	// believes.
+	TrustedProxies []string
+	// CrashPoint, when set, is called at the server's crash point
+	// (crashpoint.go); set Vault.CrashPoint too for the store's. For the
+	// crash harness only: nil means nothing happens there.
+	CrashPoint func(name string)
 }
 
 // DefaultConfig is what `wormvault serve` runs with when given no flags.
 func DefaultConfig() Config {
 	return Config{
-		Listen:           "127.0.0.1:7420",
-		Vault:            vault.DefaultConfig("wormvault-data"),
-		ShutdownGrace:    30 * time.Second,
-		ClockTick:        2 * time.Second,
-		SweepInterval:    10 * time.Minute,
-		ScrubInterval:    24 * time.Hour,
-		ScrubRate:        64 << 20,
-		AuthFailureBurst: 10,
-		AuthFailureEvery: 6 * time.Second,
+		Listen:            "127.0.0.1:7420",
+		Vault:             vault.DefaultConfig("wormvault-data"),
+		ShutdownGrace:     30 * time.Second,
+		ClockTick:         2 * time.Second,
+		SweepInterval:     10 * time.Minute,
+		ScrubInterval:     24 * time.Hour,
+		ScrubRate:         64 << 20,
+		AccessLogInterval: time.Minute,
+		AuthFailureBurst:  10,
+		AuthFailureEvery:  6 * time.Second,
+		Limits:            DefaultLimits(),
 	}
 }
 
@@ -98,7 +134,22 @@ func (c Config) Validate() error {
 	if c.ClockTick <= 0 || c.SweepInterval <= 0 || c.ShutdownGrace < 0 || c.ScrubInterval < 0 || c.ScrubRate < 0 {
 		return errors.New("server: config: ClockTick and SweepInterval must be positive; ShutdownGrace, ScrubInterval and ScrubRate not negative")
 	}
+	if c.AccessLogInterval <= 0 {
+		return errors.New("server: config: AccessLogInterval must be positive")
+	}
 	if err := c.validateTLS(); err != nil {
+		return err
+	}
+	if err := c.validateHTTP(); err != nil {
+		return err
+	}
+	if err := c.Limits.validate(); err != nil {
+		return err
+	}
+	if c.TrustProxyHeader && len(c.TrustedProxies) == 0 {
+		return errors.New("server: config: TrustProxyHeader needs at least one TrustedProxies CIDR")
+	}
+	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
 		return err
 	}
 	return c.Vault.Validate()
@@ -115,12 +166,16 @@ type Server struct {
 	grpc   *grpc.Server
 	health *health.Server
 	lis    net.Listener
+	http   *httpFront // nil without HTTPListen
 
 	// RootToken is set when this start created the root access key; the
 	// caller prints it once.
 	RootToken string
 
 	authLimit *authLimiter
+	limits    *limiter
+	// proxies are the trusted proxies' CIDRs when TrustProxyHeader is on.
+	proxies []netip.Prefix
 
 	stop    chan struct{}
 	done    chan struct{}
@@ -139,9 +194,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	cfg.Vault.Logger = log
-	creds, err := cfg.transportCredentials(log)
+	tlsCfg, err := cfg.serverTLS(log)
 	if err != nil {
 		return nil, err
+	}
+	var creds credentials.TransportCredentials // nil: plaintext
+	if tlsCfg != nil {
+		creds = credentials.NewTLS(tlsCfg)
 	}
 	store, err := vault.Open(ctx, cfg.Vault)
 	if err != nil {
@@ -157,6 +216,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.AuthFailureBurst > 0 && cfg.AuthFailureEvery > 0 {
 		s.authLimit = newAuthLimiter(cfg.AuthFailureEvery, cfg.AuthFailureBurst)
 	}
+	s.limits = newLimiter(cfg.Limits)
+	if cfg.TrustProxyHeader {
+		s.proxies, _ = parseTrustedProxies(cfg.TrustedProxies) // Validate parsed them
+	}
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		store.Close()
@@ -165,8 +228,20 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.lis = lis
 	s.grpc = grpc.NewServer(
 		grpc.Creds(creds), // nil: plaintext
+		// The access log is outermost: it sees every call, refused ones
+		// included, with its final status (accesslog.go).
+		grpc.ChainUnaryInterceptor(s.accessLogUnary),
+		grpc.ChainStreamInterceptor(s.accessLogStream),
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
 		grpc.ChainStreamInterceptor(s.streamInterceptor),
+		// Limits run after authentication: some are per principal.
+		grpc.ChainUnaryInterceptor(s.limits.unary),
+		grpc.ChainStreamInterceptor(s.limits.stream),
+		// Innermost: how far an upload over the HTTP listener is read
+		// ahead of its handler (httpgate.go).
+		grpc.ChainStreamInterceptor(recvGateStream),
+		grpc.MaxConcurrentStreams(cfg.Limits.MaxConcurrentStreams),
+		cfg.Limits.headerListOption(),
 		// Uploads carry chunks of up to 4 MiB plus framing.
 		grpc.MaxRecvMsgSize(MaxChunkSize+64<<10),
 		// Large windows and buffers: loopback throughput is bound by them.
@@ -179,14 +254,25 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),
 	)
 	wormvaultv1.RegisterVaultServiceServer(s.grpc, &vaultService{store: store})
-	wormvaultv1.RegisterArchiveServiceServer(s.grpc, &archiveService{store: store})
+	wormvaultv1.RegisterArchiveServiceServer(s.grpc, &archiveService{store: store, crash: cfg.CrashPoint})
 	wormvaultv1.RegisterAdminServiceServer(s.grpc, &adminService{store: store})
 	wormvaultv1.RegisterLockServiceServer(s.grpc, &lockService{store: store})
 	wormvaultv1.RegisterIdentityServiceServer(s.grpc, &identityService{store: store, credentials: cfg.CredentialsFile()})
 	wormvaultv1.RegisterAuditServiceServer(s.grpc, &auditService{store: store})
+	wormvaultv1.RegisterKeyServiceServer(s.grpc, &keyService{store: store})
+	wormvaultv1.RegisterAccessPointServiceServer(s.grpc, &accessPointService{store: store})
 	s.health = health.NewServer()
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
+	if cfg.HTTPListen != "" {
+		// After every service is registered: the HTTP face serves those
+		// the gRPC server has.
+		if s.http, err = s.newHTTPFront(tlsCfg); err != nil {
+			lis.Close()
+			store.Close()
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -203,6 +289,9 @@ func (s *Server) Serve() error {
 	s.serving.Store(true)
 	go s.background()
 	s.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	if s.http != nil {
+		go s.http.serve(s.log)
+	}
 	err := s.grpc.Serve(s.lis)
 	if errors.Is(err, grpc.ErrServerStopped) {
 		return nil
@@ -218,6 +307,9 @@ func (s *Server) background() {
 	bg := make(chan struct{})
 	go func() { defer close(bg); s.store.RunBackground(ctx, s.cfg.ScrubInterval, s.cfg.ScrubRate) }()
 	defer func() { cancel(); <-bg }()
+	logs := make(chan struct{})
+	go func() { defer close(logs); s.store.RunAccessLogDelivery(ctx, s.cfg.AccessLogInterval) }()
+	defer func() { cancel(); <-logs }()
 	tick := time.NewTicker(s.cfg.ClockTick)
 	defer tick.Stop()
 	sweep := time.NewTicker(s.cfg.SweepInterval)
@@ -229,7 +321,7 @@ func (s *Server) background() {
 		case <-s.stop:
 			return
 		case <-tick.C:
-			if err := s.store.Clock().Tick(); err != nil {
+			if err := s.store.TickClock(context.Background()); err != nil {
 				s.log.Error("clock tick", "err", err)
 			}
 		case <-sweep.C:
@@ -252,11 +344,17 @@ func (s *Server) background() {
 func (s *Server) Shutdown() error {
 	s.health.Shutdown()
 	close(s.stop)
+	deadline := time.Now().Add(s.cfg.ShutdownGrace)
+	if s.http != nil {
+		// HTTP first: gRPC's graceful stop would cut the calls the HTTP
+		// listener has in flight (they run inside grpc.Server.ServeHTTP).
+		s.http.shutdown(deadline, s.log)
+	}
 	finished := make(chan struct{})
 	go func() { s.grpc.GracefulStop(); close(finished) }()
 	select {
 	case <-finished:
-	case <-time.After(s.cfg.ShutdownGrace):
+	case <-time.After(time.Until(deadline)):
 		s.log.Warn("shutdown grace elapsed: cancelling in-flight calls")
 		s.grpc.Stop()
 		<-finished

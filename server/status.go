@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
@@ -11,6 +13,8 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/erasure"
+	"github.com/wormvault/wormvault/vault/journal"
 )
 
 // codeOf maps the domain's sentinel errors to gRPC codes. It is the only
@@ -34,6 +38,8 @@ func codeOf(err error) codes.Code {
 		return codes.Unauthenticated
 	case errors.Is(err, wormvault.ErrResourceExhausted):
 		return codes.ResourceExhausted
+	case errors.Is(err, wormvault.ErrUnavailable):
+		return codes.Unavailable
 	case errors.Is(err, wormvault.ErrDataLoss):
 		return codes.DataLoss
 	case errors.Is(err, wormvault.ErrAborted):
@@ -58,6 +64,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	if _, ok := status.FromError(err); ok {
 		return err
 	}
+	err = storageQuorum(ctx, log, err)
 	code := codeOf(err)
 	if code == codes.Unknown {
 		rid := requestID(ctx)
@@ -79,8 +86,29 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 			return withDetails.Err()
 		}
 	}
+	// Errors from below that know when to retry (a KMS key's quota).
+	var rd interface{ RetryDelay() time.Duration }
+	if errors.As(err, &rd) {
+		if withDetails, derr := st.WithDetails(info, &errdetails.RetryInfo{RetryDelay: durationpb.New(rd.RetryDelay())}); derr == nil {
+			return withDetails.Err()
+		}
+	}
 	if withDetails, derr := st.WithDetails(info); derr == nil {
 		return withDetails.Err()
 	}
 	return st.Err()
+}
+
+// storageQuorum turns the storage layers' own quorum errors, which know
+// nothing of the wire, into wormvault.ErrNoWriteQuorum: to a caller, too few
+// writable drives means "nothing stored, try again once drives are back"
+// (UNAVAILABLE). Which drives failed, and how, is for the log, not the
+// caller.
+func storageQuorum(ctx context.Context, log *slog.Logger, err error) error {
+	if !errors.Is(err, erasure.ErrWriteQuorum) && !errors.Is(err, journal.ErrQuorum) {
+		return err
+	}
+	rid := requestID(ctx)
+	log.WarnContext(ctx, "write refused: too few drives writable", "request_id", rid, "err", err)
+	return fmt.Errorf("%w (request id %s)", wormvault.ErrNoWriteQuorum, rid)
 }

@@ -15,7 +15,11 @@ type vaultService struct {
 }
 
 func (v *vaultService) CreateVault(ctx context.Context, req *wormvaultv1.CreateVaultRequest) (*wormvaultv1.CreateVaultResponse, error) {
-	out, err := v.store.CreateVault(ctx, callerOf(ctx), req.GetName(), defaultRetentionFromProto(req.GetDefaultRetention()))
+	out, err := v.store.CreateVaultWith(ctx, callerOf(ctx), vault.NewVault{
+		Name:              req.GetName(),
+		DefaultRetention:  defaultRetentionFromProto(req.GetDefaultRetention()),
+		DefaultEncryption: encryptionSettingFromProto(req.GetDefaultEncryption()),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +60,7 @@ func (v *vaultService) ListVaults(ctx context.Context, req *wormvaultv1.ListVaul
 }
 
 // updatableVaultFields are the paths UpdateVault accepts in update_mask.
-var updatableVaultFields = []string{"default_retention", "max_retention", "mfa_delete"}
+var updatableVaultFields = []string{"default_retention", "max_retention", "mfa_delete", "logging", "default_encryption", "cors"}
 
 func (v *vaultService) UpdateVault(ctx context.Context, req *wormvaultv1.UpdateVaultRequest) (*wormvaultv1.UpdateVaultResponse, error) {
 	if req.GetVault() == nil {
@@ -85,6 +89,17 @@ func (v *vaultService) UpdateVault(ctx context.Context, req *wormvaultv1.UpdateV
 		case "mfa_delete":
 			on := req.GetVault().GetMfaDelete()
 			u.MFADelete = &on
+		case "default_encryption":
+			e := encryptionSettingFromProto(req.GetVault().GetDefaultEncryption())
+			u.DefaultEncryption = &e
+		case "logging":
+			// An unset or empty target turns access logging off.
+			l := req.GetVault().GetLogging()
+			u.Logging = &vault.Logging{TargetVault: l.GetTargetVault(), Prefix: l.GetPrefix()}
+		case "cors":
+			// Replaces every rule; unset or no rules removes them.
+			c := corsFromProto(req.GetVault().GetCors())
+			u.CORS = &c
 		default:
 			return nil, wormvault.InvalidArgument("update_mask", "cannot update %q; updatable: %v", p, updatableVaultFields)
 		}

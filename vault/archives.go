@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 	"io"
 	"maps"
+	"time"
 	"unicode/utf8"
 
 	sha256 "github.com/minio/sha256-simd"
@@ -20,7 +21,6 @@ import (
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
-	"github.com/wormvault/wormvault/vault/sse"
 )
 
 // Limits on what an upload may carry besides its bytes.
@@ -37,6 +37,9 @@ const (
 type Archive struct {
 	Record   *recordv1.Version
 	IsLatest bool
+	// CommitTime is when the call that returned it committed a change to
+	// the version (upload, retention, legal hold); zero for reads.
+	CommitTime time.Time
 }
 
 // UploadRequest is everything about an upload except its bytes.
@@ -49,13 +52,18 @@ type UploadRequest struct {
 	Retention wormvault.Retention
 	// LegalHold places the default hold at upload.
 	LegalHold bool
-	// Encryption is the requested encryption at rest: unspecified means
-	// the default, SERVICE, the only mode this server supports.
+	// Encryption is the requested encryption at rest, KMSKey its key for
+	// ENCRYPTION_MODE_KMS: unspecified means the vault's default
+	// encryption (SERVICE unless the vault names another).
 	Encryption EncryptionMode
+	KMSKey     string
+	// CustomerKey is the caller's key for ENCRYPTION_MODE_CUSTOMER
+	// (ssec.go); it is never stored.
+	CustomerKey CustomerKey
 }
 
 func (r *UploadRequest) validate() error {
-	if err := wormvault.ValidateVaultName("header.vault", r.Vault); err != nil {
+	if err := wormvault.ValidateVaultRef("header.vault", r.Vault); err != nil {
 		return err
 	}
 	if err := wormvault.ValidateKey("header.key", r.Key); err != nil {
@@ -77,11 +85,6 @@ func (r *UploadRequest) validate() error {
 	if len(r.ExpectedSHA256) != 0 && len(r.ExpectedSHA256) != sha256.Size {
 		return wormvault.InvalidArgument("header.expected_sha256", "must be %d bytes, got %d", sha256.Size, len(r.ExpectedSHA256))
 	}
-	switch r.Encryption {
-	case recordv1.EncryptionMode_ENCRYPTION_MODE_UNSPECIFIED, recordv1.EncryptionMode_ENCRYPTION_MODE_SERVICE:
-	default:
-		return wormvault.InvalidArgument("header.encryption.mode", "%s requested: only ENCRYPTION_MODE_SERVICE is supported by this server", r.Encryption)
-	}
 	return nil
 }
 
@@ -98,6 +101,19 @@ func (s *Store) Upload(ctx context.Context, caller Caller, req UploadRequest, bo
 
 func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, body io.Reader) (*Archive, error) {
 	if err := req.validate(); err != nil {
+		return nil, err
+	}
+	// From here on the request names the vault it acts on, and the caller
+	// carries the access point it came through, if any (accesspoints.go).
+	caller, vault, err := s.resolveVault(caller, "header.vault", req.Vault)
+	if err != nil {
+		return nil, err
+	}
+	req.Vault = vault
+	if err := s.checkEncryption("header.encryption", Encryption{Mode: req.Encryption, KMSKey: req.KMSKey}, false); err != nil {
+		return nil, err
+	}
+	if err := checkCustomerUpload(caller, req); err != nil {
 		return nil, err
 	}
 	var vrec *recordv1.Vault
@@ -163,9 +179,15 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 			ID: wormvault.DefaultHoldID, Reason: "placed at upload", SetBy: caller.Principal, SetTime: now.Time,
 		}))
 	}
-	// Every version is encrypted with a fresh data key (SERVICE mode); the
-	// hashes above are of the plaintext, the stored bytes are ciphertext.
-	dataKey, enc, err := s.newServiceEncryption(req.Vault, id)
+	// Every version is encrypted with a fresh data key, kept as its mode
+	// says (the vault default unless the request asked; policies above saw
+	// what it asked); the hashes above are of the plaintext, the stored
+	// bytes are ciphertext. Mode NONE, where allowed, stores plaintext.
+	encryption, keyField, err := s.resolveEncryption(req, vrec)
+	if err != nil {
+		return nil, err
+	}
+	dataKey, enc, err := s.newDataKey(ctx, encryption, keyField, req.Vault, id)
 	if err != nil {
 		return nil, err
 	}
@@ -177,19 +199,21 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		}
 		return nil
 	}
-	if s.cfg.InlineThreshold > 0 && len(head) <= s.cfg.InlineThreshold {
+	// CUSTOMER versions go to shards even when small: the scrub cannot
+	// decrypt them, only check shards' bitrot hashes (ssec.go).
+	if s.cfg.InlineThreshold > 0 && len(head) <= s.cfg.InlineThreshold && !isCustomer(rec) {
 		hashes.Write(head)
 		if err := finish(int64(len(head))); err != nil {
 			return nil, err
 		}
 		rec.Inline = true
-		sealed, err := seal(dataKey, head)
+		sealed, stored, err := sealInline(dataKey, head)
 		if err != nil {
 			return nil, err
 		}
-		rec.StoredBytes = int64(len(sealed))
+		rec.StoredBytes = stored
 		blob := &recordv1.Blob{VersionId: id, Data: sealed}
-		err = s.commit(context.WithoutCancel(ctx), false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		err = s.commitNewVersion(context.WithoutCancel(ctx), caller, rec, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 			if _, err := tx.Vault(req.Vault); err != nil {
 				return nil, err
 			}
@@ -201,7 +225,7 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		if err != nil {
 			return nil, err
 		}
-		return &Archive{Record: rec, IsLatest: true}, nil
+		return &Archive{Record: rec, IsLatest: true, CommitTime: now.Time}, nil
 	}
 
 	s.beginWrite(id)
@@ -216,7 +240,7 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 			w.Abort()
 		}
 	}()
-	ew, err := sse.NewWriter(w, dataKey)
+	ew, err := storedWriter(w, dataKey)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +254,7 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 	if err := finish(rest); err != nil {
 		return nil, err
 	}
-	rec.ObjectId, rec.StoredBytes = id, sse.CiphertextSize(rest)
+	rec.ObjectId, rec.StoredBytes = id, storedBytesOf(dataKey, rest)
 	// The record travels in every shard so the catalog can be rebuilt from
 	// the drives alone.
 	meta, err := proto.MarshalOptions{Deterministic: true}.Marshal(rec)
@@ -242,7 +266,8 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 	}
 	// The shards are durable. The catalog commit below makes the version
 	// exist; if it fails, the shards are removed (or swept at next start).
-	err = s.commit(context.WithoutCancel(ctx), false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+	s.crash(CrashAfterShardWrite)
+	err = s.commitNewVersion(context.WithoutCancel(ctx), caller, rec, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		if _, err := tx.Vault(req.Vault); err != nil {
 			return nil, err
 		}
@@ -255,15 +280,36 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		return nil, err
 	}
 	committed = true
-	return &Archive{Record: rec, IsLatest: true}, nil
+	return &Archive{Record: rec, IsLatest: true, CommitTime: now.Time}, nil
 }
 
 // GetArchive returns one version's record. An empty versionID means the
 // latest version; if that is a delete marker it is returned as such.
 func (s *Store) GetArchive(ctx context.Context, caller Caller, vault, key, versionID string) (*Archive, error) {
-	a, err := s.lookup(caller, "GetArchive", vault, key, versionID)
+	return s.StatArchive(ctx, caller, ReadRequest{Vault: vault, Key: key, VersionID: versionID})
+}
+
+// ReadRequest addresses one version for StatArchive and DownloadArchive,
+// with what reading it may need beyond its address.
+type ReadRequest struct {
+	Vault, Key, VersionID string
+	// Offset and Length select the bytes a download reads (Length 0: to
+	// the end); StatArchive ignores them.
+	Offset, Length int64
+	// CustomerKey is the caller's key of a version encrypted with
+	// ENCRYPTION_MODE_CUSTOMER, which reading its metadata needs too (as
+	// S3's HEAD does); zero for other versions.
+	CustomerKey CustomerKey
+}
+
+// StatArchive is GetArchive with the request's customer key.
+func (s *Store) StatArchive(ctx context.Context, caller Caller, req ReadRequest) (*Archive, error) {
+	a, err := s.lookup(caller, "GetArchive", req.Vault, req.Key, req.VersionID)
+	if err == nil && !a.Record.GetDeleteMarker() {
+		err = checkCustomerKey(caller, a.Record, req.CustomerKey)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("vault.GetArchive %s/%s: %w", vault, key, err)
+		return nil, fmt.Errorf("vault.GetArchive %s/%s: %w", req.Vault, req.Key, err)
 	}
 	return a, nil
 }
@@ -281,13 +327,18 @@ func validateAddress(vault, key, versionID string) error {
 	return nil
 }
 
-// lookup loads a version and authorizes action on it.
+// lookup loads a version and authorizes action on it; vault may name an
+// access point.
 func (s *Store) lookup(caller Caller, action, vault, key, versionID string) (*Archive, error) {
+	caller, vault, err := s.resolveVault(caller, "vault", vault)
+	if err != nil {
+		return nil, err
+	}
 	if err := validateAddress(vault, key, versionID); err != nil {
 		return nil, err
 	}
 	var a Archive
-	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+	err = s.catalog.View(func(tx *catalog.Txn) (err error) {
 		vrec, err := tx.Vault(vault)
 		if err != nil {
 			return err
@@ -317,14 +368,20 @@ func (s *Store) lookup(caller Caller, action, vault, key, versionID string) (*Ar
 // hash, and a full read is verified against the version's SHA-256 at EOF: the
 // reader returns the exact bytes or an error wrapping wormvault.ErrDataLoss.
 func (s *Store) Download(ctx context.Context, caller Caller, vault, key, versionID string, off, length int64) (*Archive, io.ReadCloser, error) {
-	a, rc, err := s.download(ctx, caller, vault, key, versionID, off, length)
+	return s.DownloadArchive(ctx, caller, ReadRequest{Vault: vault, Key: key, VersionID: versionID, Offset: off, Length: length})
+}
+
+// DownloadArchive is Download with the request's customer key: a wrong
+// key is refused before any byte is read.
+func (s *Store) DownloadArchive(ctx context.Context, caller Caller, req ReadRequest) (*Archive, io.ReadCloser, error) {
+	a, rc, err := s.download(ctx, caller, req.Vault, req.Key, req.VersionID, req.Offset, req.Length, req.CustomerKey)
 	if err != nil {
-		return nil, nil, fmt.Errorf("vault.Download %s/%s: %w", vault, key, err)
+		return nil, nil, fmt.Errorf("vault.Download %s/%s: %w", req.Vault, req.Key, err)
 	}
 	return a, rc, nil
 }
 
-func (s *Store) download(ctx context.Context, caller Caller, vault, key, versionID string, off, length int64) (*Archive, io.ReadCloser, error) {
+func (s *Store) download(ctx context.Context, caller Caller, vault, key, versionID string, off, length int64, ck CustomerKey) (*Archive, io.ReadCloser, error) {
 	a, err := s.lookup(caller, "DownloadArchive", vault, key, versionID)
 	if err != nil {
 		return nil, nil, err
@@ -335,6 +392,11 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 			return nil, nil, fmt.Errorf("%w: latest version is a delete marker", wormvault.ErrArchiveNotFound)
 		}
 		return nil, nil, fmt.Errorf("%w: version %s is a delete marker and has no bytes", wormvault.ErrVersionNotFound, versionID)
+	}
+	// Before the range checks, which would tell a caller without the
+	// customer key the version's size.
+	if err := checkCustomerKey(caller, rec, ck); err != nil {
+		return nil, nil, err
 	}
 	size := rec.GetSizeBytes()
 	switch {
@@ -347,6 +409,14 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 	}
 	if length == 0 || length > size-off {
 		length = size - off
+	}
+	// The data key before any byte: a KMS key that is not enabled, or is
+	// over its quota, refuses the download, and every use is audited.
+	var dataKey []byte
+	if encrypted(rec) {
+		if dataKey, err = s.readDataKey(ctx, caller, rec, ck); err != nil {
+			return nil, nil, err
+		}
 	}
 	if rec.GetInline() {
 		var data []byte
@@ -361,7 +431,7 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 		}
 		var r io.ReadCloser
 		if encrypted(rec) {
-			if r, err = s.plainRange(rec, bytes.NewReader(data), nil, off, length); err != nil {
+			if r, err = decryptRange(rec, dataKey, bytes.NewReader(data), nil, off, length); err != nil {
 				return nil, nil, err
 			}
 		} else {
@@ -385,7 +455,7 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 	var r io.ReadCloser
 	if encrypted(rec) {
 		ra := &objectReaderAt{ctx: ctx, obj: obj}
-		r, err = s.plainRange(rec, ra, ra, off, length)
+		r, err = decryptRange(rec, dataKey, ra, ra, off, length)
 	} else {
 		r, err = obj.NewReader(ctx, off, length)
 	}
@@ -435,9 +505,11 @@ type ListQuery struct {
 // ListArchives lists keys in byte order, versions newest first, and returns
 // the token of the next page ("" at the end).
 func (s *Store) ListArchives(ctx context.Context, caller Caller, q ListQuery) ([]*Archive, string, error) {
-	if err := wormvault.ValidateVaultName("vault", q.Vault); err != nil {
-		return nil, "", err
+	caller, vault, err := s.resolveVault(caller, "vault", q.Vault)
+	if err != nil {
+		return nil, "", fmt.Errorf("vault.ListArchives %s: %w", q.Vault, err)
 	}
+	q.Vault = vault
 	if len(q.Prefix) > wormvault.MaxKeyLen || !utf8.ValidString(q.Prefix) {
 		return nil, "", wormvault.InvalidArgument("prefix", "must be valid UTF-8 of at most %d bytes", wormvault.MaxKeyLen)
 	}
@@ -453,7 +525,7 @@ func (s *Store) ListArchives(ctx context.Context, caller Caller, q ListQuery) ([
 		listed []catalog.Listed
 		next   []byte
 	)
-	err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+	err = s.catalog.View(func(tx *catalog.Txn) (err error) {
 		vrec, err := tx.Vault(q.Vault)
 		if err != nil {
 			return err
@@ -496,6 +568,10 @@ func (s *Store) DeleteArchive(ctx context.Context, caller Caller, vault, key, ve
 }
 
 func (s *Store) deleteArchive(ctx context.Context, caller Caller, vault, key, versionID string, bypass bool) (*DeleteResult, error) {
+	caller, vault, err := s.resolveVault(caller, "vault", vault)
+	if err != nil {
+		return nil, err
+	}
 	if err := validateAddress(vault, key, versionID); err != nil {
 		return nil, err
 	}
@@ -503,7 +579,7 @@ func (s *Store) deleteArchive(ctx context.Context, caller Caller, vault, key, ve
 		return s.addDeleteMarker(ctx, caller, vault, key)
 	}
 	var removed *recordv1.Version
-	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+	err = s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		vrec, err := tx.Vault(vault)
 		if err != nil {
 			return nil, err

@@ -23,18 +23,21 @@ import (
 // the change they describe (s.audited in a commit's decide function), and
 // journaled beside the change's entries as an audit_event entry, so a
 // catalog rebuild replays the trail with its sequences and digests. Every
-// append runs in an exclusive commit, so the journal's order is the
-// trail's order.
+// append runs in an exclusive commit or, for uploads, under uploadAudits
+// (commitUpload), so appends never run concurrently and the journal's order
+// is the trail's order.
 
 // openTrail opens the audit trail. Its checkpoint key derives from the
-// master key, so it is never stored and survives a catalog rebuild.
+// master key, so it is never stored and survives a catalog rebuild; the
+// checkpoint keys of earlier master keys verify the checkpoints they
+// signed (masterkey_rotate.go).
 func (s *Store) openTrail() {
 	key := s.master.derive("audit-checkpoint")
-	s.trail = audit.New(s.catalog, audit.Config{CheckpointKey: key, Now: func() time.Time { return s.clock.Now().Time }})
+	s.trail.Store(audit.New(s.catalog, audit.Config{CheckpointKey: key, RetiredCheckpointKeys: s.retiredCheckpointKeys(), Now: func() time.Time { return s.clock.Now().Time }}))
 }
 
 // AuditTrail returns the store's audit trail.
-func (s *Store) AuditTrail() *audit.Trail { return s.trail }
+func (s *Store) AuditTrail() *audit.Trail { return s.trail.Load() }
 
 // auditEvent describes an event for s.audited; the trail sets the rest.
 func auditEvent(kind string, caller Caller, vault, key, versionID string, details map[string]string) *recordv1.AuditEvent {
@@ -53,7 +56,7 @@ func (s *Store) audited(tx *catalog.Txn, entries []*journal.Entry, err error, ev
 		if ev == nil {
 			continue
 		}
-		if err := s.trail.Append(tx, ev); err != nil {
+		if err := s.trail.Load().Append(tx, ev); err != nil {
 			return nil, err
 		}
 		e := entryAt(ev.GetTime().AsTime())
@@ -61,6 +64,46 @@ func (s *Store) audited(tx *catalog.Txn, entries []*journal.Entry, err error, ev
 		entries = append(entries, e)
 	}
 	return entries, nil
+}
+
+// commitUpload commits an upload's version with its audit events. Upload
+// commits share the commit lock, so their journal fsyncs batch; the ones
+// that append events also hold uploadAudits, because every append moves
+// the trail's head: concurrent appenders would only conflict in Badger and
+// retry. Uploads that place no protection append nothing and pay nothing.
+func (s *Store) commitUpload(ctx context.Context, evs []*recordv1.AuditEvent, decide func(tx *catalog.Txn) ([]*journal.Entry, error)) error {
+	if len(evs) > 0 {
+		s.uploadAudits.Lock()
+		defer s.uploadAudits.Unlock()
+	}
+	return s.commit(ctx, false, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		entries, err := decide(tx)
+		return s.audited(tx, entries, err, evs...)
+	})
+}
+
+// uploadAuditEvents returns the events of the protection an upload
+// places on its new version: RETENTION_SET for its retention (explicit or
+// from the vault default; details add from_default), LEGAL_HOLD_SET for
+// a hold. Details carry action=UploadArchive. One event per fact rather
+// than one combined event, so filtering the trail by kind finds every
+// placement; the cost that matters on the hot path is the append itself
+// (commitUpload), and uploads that place nothing have no event. Like every
+// event, they carry the time they were appended (the commit), so the
+// trail's times follow its sequence even for a long upload.
+func uploadAuditEvents(caller Caller, rec *recordv1.Version) []*recordv1.AuditEvent {
+	var evs []*recordv1.AuditEvent
+	if r := rec.GetRetention(); r.GetMode() != recordv1.RetentionMode_RETENTION_MODE_UNSPECIFIED {
+		d := audit.RetentionDetails(nil, r)
+		d["action"] = "UploadArchive"
+		d["from_default"] = strconv.FormatBool(r.GetFromDefault())
+		evs = append(evs, auditEvent(audit.KindRetentionSet, caller, rec.GetVault(), rec.GetKey(), rec.GetVersionId(), d))
+	}
+	for _, h := range rec.GetLegalHolds() {
+		d := map[string]string{"action": "UploadArchive", "hold_id": lock.HoldID(h.GetHoldId()), "reason": h.GetReason()}
+		evs = append(evs, auditEvent(audit.KindLegalHoldSet, caller, rec.GetVault(), rec.GetKey(), rec.GetVersionId(), d))
+	}
+	return evs
 }
 
 // RecordAudit appends an event that goes with no other catalog change

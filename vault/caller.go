@@ -19,6 +19,9 @@ type Caller struct {
 	// identityPolicy is the principal's own policy document, loaded with
 	// the principal when it authenticated.
 	identityPolicy string
+	// accessPointPolicy is the policy of the access point the request
+	// came through (AccessPoint), set by resolveVault and by nothing else.
+	accessPointPolicy string
 }
 
 // RootPrincipal is the name of the principal created on first start.

@@ -42,6 +42,20 @@ type Config struct {
 	// MasterKeyFile is the master key's file (see LoadMasterKey); empty
 	// means DataDir/master.key, created on first start.
 	MasterKeyFile string
+	// CrashPoint, when set, is called at every crash point
+	// (crashpoint.go) with its name. It exists for the crash harness,
+	// which kills the process from it; nil (production) means nothing
+	// happens there.
+	CrashPoint func(name string)
+	// KMSRequestsPerSecond is each KMS key's request quota: data keys
+	// generated (uploads) and unwrapped (downloads) per second, with a
+	// burst of one second's worth (at least 1). Default 1000; 0 means no
+	// quota.
+	KMSRequestsPerSecond float64
+	// AllowUnencrypted lets uploads ask for ENCRYPTION_MODE_NONE (and
+	// vaults default to it); off, such requests are invalid. For
+	// measuring what encryption costs, not for production.
+	AllowUnencrypted bool
 }
 
 // DefaultConfig returns the configuration `wormvault serve` starts with.
@@ -54,6 +68,8 @@ func DefaultConfig(dataDir string) Config {
 		InlineThreshold: 128 << 10,
 		OrphanGrace:     time.Hour,
 		MaxClockSkew:    5 * time.Minute,
+
+		KMSRequestsPerSecond: 1000,
 	}
 }
 
@@ -72,6 +88,8 @@ func (c Config) Validate() error {
 		return errors.New("vault: config: InlineThreshold must be 0 to 1 MiB")
 	case c.OrphanGrace < 0 || c.MaxClockSkew <= 0:
 		return errors.New("vault: config: OrphanGrace must be >= 0 and MaxClockSkew > 0")
+	case !(c.KMSRequestsPerSecond >= 0):
+		return errors.New("vault: config: KMSRequestsPerSecond must be >= 0")
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/wormvault/wormvault"
 	"github.com/wormvault/wormvault/internal/atomicfile"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
 	"github.com/wormvault/wormvault/vault/journal"
 )
@@ -84,8 +85,10 @@ func (s *Store) EnsureRootKey(ctx context.Context, path string) (string, error) 
 	if err := writeFileDurable(path, []byte(content), 0o600); err != nil {
 		return "", fmt.Errorf("vault: write root credentials: %w", err)
 	}
+	// The server creates the key, so the event names no principal.
+	ev := auditEvent(audit.KindRootKeyCreate, Caller{}, "", "", "", map[string]string{"principal": RootPrincipal, "key_id": rec.GetKeyId()})
 	if err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
-		return []*journal.Entry{accessKeyPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutAccessKey(rec)
+		return s.audited(tx, []*journal.Entry{accessKeyPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutAccessKey(rec), ev)
 	}); err != nil {
 		return "", err
 	}

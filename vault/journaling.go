@@ -54,9 +54,15 @@ func (s *Store) commit(ctx context.Context, exclusive bool, decide func(tx *cata
 			return err
 		}
 		var appended journal.SeqRange
+		inflight := s.applied.begin(s.journal.LastSeq() + 1)
 		err := s.catalog.Attempt(func(tx *catalog.Txn) error {
 			entries, err := decide(tx)
 			if err != nil || len(entries) == 0 {
+				return err
+			}
+			// After a master-key rotation, nothing is journaled wrapped
+			// under the old key (masterkey_rotate.go).
+			if err := s.rewrapStale(tx, entries); err != nil {
 				return err
 			}
 			last, err := s.journal.Append(context.WithoutCancel(ctx), entries...)
@@ -64,8 +70,10 @@ func (s *Store) commit(ctx context.Context, exclusive bool, decide func(tx *cata
 				return fmt.Errorf("vault: journal: %w", err)
 			}
 			appended = journal.SeqRange{First: last - uint64(len(entries)) + 1, Last: last}
-			return putApplied(tx, last)
+			s.crashAfterJournal(entries)
+			return putApplied(tx, s.applied.mark(inflight, last))
 		})
+		s.applied.end(inflight)
 		if err != nil && appended.Last != 0 {
 			// Journaled but not committed: the entries must never apply.
 			if verr := s.journal.Void(context.WithoutCancel(ctx), appended); verr != nil {
@@ -76,7 +84,7 @@ func (s *Store) commit(ctx context.Context, exclusive bool, decide func(tx *cata
 			time.Sleep(time.Duration(attempt) * time.Millisecond)
 			continue
 		}
-		return err
+		return s.crashAfterCommit(err)
 	}
 }
 

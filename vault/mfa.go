@@ -262,7 +262,7 @@ func checkMFADeleteChange(caller Caller) error {
 
 // mfaSecret unwraps a device's TOTP secret.
 func (s *Store) mfaSecret(d *recordv1.MFADevice) (string, error) {
-	b, err := sse.UnwrapKey(s.master.derive("mfa-device"), d.GetWrappedSecret(), []byte(d.GetName()))
+	b, err := s.master.unwrap(d.GetWrappedSecret(), []byte(d.GetName()), "mfa-device")
 	if err != nil {
 		return "", fmt.Errorf("vault: MFA device %q: unwrapping its secret: %w", d.GetName(), err)
 	}

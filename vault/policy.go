@@ -81,10 +81,14 @@ func vaultLockToRecord(l lock.VaultLock) *recordv1.VaultLock {
 }
 
 // policyAdminActions are the actions root may always take on a vault's
-// access policy, whatever it says, so no access policy can lock root out of
-// its own vault. A vault-lock policy still binds root.
+// access policy and access points, whatever the access policy says, so no
+// access policy can lock root out of its own vault (one requiring access
+// points must not keep root from creating them). A vault-lock policy still
+// binds root.
 var policyAdminActions = map[string]bool{
 	"SetVaultAccessPolicy": true, "GetVaultAccessPolicy": true, "DeleteVaultAccessPolicy": true,
+	"CreateAccessPoint": true, "GetAccessPoint": true, "ListAccessPoints": true,
+	"UpdateAccessPointPolicy": true, "DeleteAccessPoint": true,
 }
 
 // archiveFacts are the archive.* facts of a version at now.
@@ -110,11 +114,24 @@ type access struct {
 	ver    *recordv1.Version // the version acted on, when there is one
 }
 
-// authorize decides a request by the vault's lock policy (while in
-// progress or locked), its access policy and the caller's defaults: an
-// explicit deny anywhere wins; then an allow; else root is allowed and
-// everyone else denied (identity policies will widen that). The denial
-// names the deciding statement's sid, never the policy text.
+// authorize decides a request by the policies that bear on it: the vault's
+// lock policy (while in progress or locked), its access policy (except for
+// root's management of that policy and of access points), the caller's identity
+// policy and, for a request through an access point, the access point's
+// policy. The rule, in order:
+//
+//  1. An explicit DENY in any of them wins, root included.
+//  2. Through an access point, a caller other than root needs an ALLOW in
+//     the access point's policy: an access point only narrows who may do
+//     what through it.
+//  3. Then an ALLOW in the vault's policies or the caller's identity policy
+//     decides, as for a direct request: the access point's ALLOW alone
+//     never suffices. Root needs none; everyone else is denied.
+//
+// So a non-root request through an access point needs both the access
+// point and the vault side (vault access policy or identity policy) to
+// allow it, and nothing to deny it, as S3 requires of access points. The
+// denial names the deciding statement's sid, never the policy text.
 func (s *Store) authorize(caller Caller, a access, now time.Time) (sid string, err error) {
 	req := policy.Request{
 		Principal:       caller.Principal,
@@ -159,10 +176,23 @@ func (s *Store) authorize(caller Caller, a access, now time.Time) (sid string, e
 		}
 		pols = append(pols, p)
 	}
-	switch d, sid := policy.Decide(req, pols...); {
-	case d == policy.Deny:
+	d, sid := policy.Decide(req, pols...)
+	if d == policy.Deny {
 		return sid, fmt.Errorf("%w: statement %q denies %s on %s", wormvault.ErrPolicyDenied, sid, req.Action, req.Resource)
-	case d == policy.Allow || caller.Root:
+	}
+	if caller.AccessPoint != "" {
+		p, err := s.policies.get(caller.accessPointPolicy)
+		if err != nil {
+			return "", fmt.Errorf("vault: stored policy of access point %s does not parse: %w", caller.AccessPoint, err)
+		}
+		switch ad, asid := p.Eval(req); {
+		case ad == policy.Deny:
+			return asid, fmt.Errorf("%w: statement %q of access point %q denies %s on %s", wormvault.ErrPolicyDenied, asid, caller.AccessPoint, req.Action, req.Resource)
+		case ad != policy.Allow && !caller.Root:
+			return "", fmt.Errorf("%w: the policy of access point %q does not allow %s %s on %s", wormvault.ErrPermissionDenied, caller.AccessPoint, caller.Principal, req.Action, req.Resource)
+		}
+	}
+	if d == policy.Allow || caller.Root {
 		return "", nil
 	}
 	return "", fmt.Errorf("%w: no policy allows %s %s on %s", wormvault.ErrPermissionDenied, caller.Principal, req.Action, req.Resource)

@@ -45,8 +45,10 @@ func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault,
 			return nil, err
 		}
 		a.Record = rec
+		// The change's time, for its journal entry and its receipt.
+		a.CommitTime = s.clock.Now().Time
 		a.IsLatest, err = tx.IsLatest(rec)
-		return s.audited(tx, []*journal.Entry{versionPut(s.clock.Now().Time, rec)}, err, evs...)
+		return s.audited(tx, []*journal.Entry{versionPut(a.CommitTime, rec)}, err, evs...)
 	})
 	if err != nil {
 		return nil, err
@@ -58,6 +60,11 @@ func (s *Store) mutateVersion(ctx context.Context, caller Caller, action, vault,
 // retention, as the lock rules allow.
 func (s *Store) SetRetention(ctx context.Context, caller Caller, vault, key, versionID string, r wormvault.Retention, bypass bool) (*Archive, error) {
 	r.FromDefault = false
+	caller, target, err := s.resolveVault(caller, "vault", vault)
+	if err != nil {
+		return nil, fmt.Errorf("vault.SetRetention %s/%s: %w", vault, key, err)
+	}
+	vault = target
 	a, err := s.mutateVersion(ctx, caller, "SetRetention", vault, key, versionID, func(rec *recordv1.Version, vrec *recordv1.Vault) ([]*recordv1.AuditEvent, error) {
 		now, err := s.clock.Decide()
 		if err != nil {
@@ -105,6 +112,11 @@ func (s *Store) SetLegalHold(ctx context.Context, caller Caller, vault, key, ver
 	if len(reason) > 1024 {
 		return nil, wormvault.InvalidArgument("reason", "at most 1024 bytes")
 	}
+	caller, target, err := s.resolveVault(caller, "vault", vault)
+	if err != nil {
+		return nil, fmt.Errorf("vault.SetLegalHold %s/%s: %w", vault, key, err)
+	}
+	vault = target
 	a, err := s.mutateVersion(ctx, caller, "SetLegalHold", vault, key, versionID, func(rec *recordv1.Version, _ *recordv1.Vault) ([]*recordv1.AuditEvent, error) {
 		v := lockVersion(rec)
 		if err := lock.CheckSetLegalHold(v, holdID); err != nil {
@@ -151,10 +163,15 @@ func (s *Store) ExplainProtection(ctx context.Context, caller Caller, vault, key
 	}
 	now := s.clock.Now()
 	prot := lock.Explain(now, lockVersion(a.Record))
-	// Would a policy statement deny this caller the permanent delete?
+	// Would a policy statement deny this caller the permanent delete? The
+	// caller as it came, through its access point if any.
+	caller, _, err = s.resolveVault(caller, "vault", vault)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vault.ExplainProtection %s/%s: %w", vault, key, err)
+	}
 	var vrec *recordv1.Vault
 	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
-		vrec, err = tx.Vault(vault)
+		vrec, err = tx.Vault(a.Record.GetVault())
 		return err
 	}); err != nil {
 		return nil, nil, err
@@ -163,6 +180,9 @@ func (s *Store) ExplainProtection(ctx context.Context, caller Caller, vault, key
 		kind := "access policy"
 		if vaultLockOf(vrec).Enforced(now.Time) {
 			kind = "vault lock or access policy"
+		}
+		if caller.AccessPoint != "" {
+			kind += " (or access point " + caller.AccessPoint + ")"
 		}
 		prot = append(prot, lock.Protection{Kind: lock.ProtectedByPolicy, Sid: sid, Reason: fmt.Sprintf("statement %q of the %s denies wormvault:DeleteArchive", sid, kind)})
 	}

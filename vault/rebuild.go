@@ -214,6 +214,12 @@ func (s *Store) checkShardsAgainst(ctx context.Context, v *recordv1.Version, rep
 func applyEntry(tx *catalog.Txn, e *journal.Entry) error {
 	switch c := e.GetChange().(type) {
 	case *recordv1.JournalEntry_VersionPut:
+		if enc := c.VersionPut.GetEncryption(); enc.GetMode() == recordv1.EncryptionMode_ENCRYPTION_MODE_KMS {
+			// The kmsuse index is written with the version, not journaled.
+			if err := tx.PutKMSUse(enc.GetKmsKey(), c.VersionPut.GetVault(), c.VersionPut.GetVersionId()); err != nil {
+				return err
+			}
+		}
 		return tx.PutVersion(c.VersionPut)
 	case *recordv1.JournalEntry_VersionDelete:
 		d := c.VersionDelete
@@ -241,6 +247,12 @@ func applyEntry(tx *catalog.Txn, e *journal.Entry) error {
 		return tx.PutMFADevice(c.MfaDevicePut)
 	case *recordv1.JournalEntry_AuditEvent:
 		return audit.Restore(tx, c.AuditEvent)
+	case *recordv1.JournalEntry_KmsKeyPut:
+		return tx.PutKMSKey(c.KmsKeyPut)
+	case *recordv1.JournalEntry_AccessPointPut:
+		return tx.PutAccessPoint(c.AccessPointPut)
+	case *recordv1.JournalEntry_AccessPointDelete:
+		return tx.DeleteAccessPoint(c.AccessPointDelete.GetName())
 	case nil:
 		return errors.New("entry carries no change")
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/wormvault/wormvault/vault/catalog"
@@ -20,6 +21,54 @@ const markerJournalApplied = "journal-applied"
 
 func putApplied(tx *catalog.Txn, seq uint64) error {
 	return tx.PutMeta(markerJournalApplied, binary.BigEndian.AppendUint64(nil, seq))
+}
+
+// appliedMark decides the marker each commit writes. Upload commits run
+// concurrently, so one holding later seqs can commit before one holding
+// earlier seqs; had it recorded its last seq, a crash before the other
+// committed would leave the earlier entries out of the replay (the crash
+// harness found this: internal/crashtest). So a commit records its last
+// seq only up to the seqs of the commits still in flight: the marker then
+// says only that everything up to it committed. Its zero value is ready.
+type appliedMark struct {
+	mu   sync.Mutex
+	next uint64
+	// floors maps each commit in flight to the lowest seq it can append.
+	floors map[uint64]uint64
+}
+
+// begin registers a commit whose entries will get seqs of at least floor
+// (the journal's last seq + 1 before it appends) and returns its id for
+// mark and end.
+func (m *appliedMark) begin(floor uint64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.floors == nil {
+		m.floors = map[uint64]uint64{}
+	}
+	m.next++
+	m.floors[m.next] = floor
+	return m.next
+}
+
+// mark is the marker for commit id, which appended up to last: last, or
+// just below the lowest seq another commit in flight may hold.
+func (m *appliedMark) mark(id, last uint64) uint64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for other, floor := range m.floors {
+		if other != id {
+			last = min(last, floor-1)
+		}
+	}
+	return last
+}
+
+// end removes commit id, committed or not.
+func (m *appliedMark) end(id uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.floors, id)
 }
 
 // RollForwardReport says what opening the store replayed from the journal.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wormvault/wormvault/erasure"
@@ -25,8 +26,9 @@ type Store struct {
 	catalog *catalog.Catalog
 	set     *erasure.Set
 	clock   *lock.Clock
-	// master is the key every encryption-at-rest key derives from.
-	master MasterKey
+	// master is the key every encryption-at-rest key derives from, with
+	// the keys a rotation replaces (masterkey_rotate.go).
+	master *keyring
 
 	// inflight holds object ids being written right now, so the background
 	// orphan sweep never removes shards whose commit is still coming.
@@ -41,10 +43,25 @@ type Store struct {
 	// mutations orders the changes that are decided against earlier ones.
 	journal   *journal.Journal
 	mutations sync.RWMutex
+	// applied computes the journal-applied marker commits write
+	// (rollforward.go).
+	applied appliedMark
 	// lastRebuild is the report of the rebuild this Open ran, if any.
 	lastRebuild *RebuildReport
-	// trail is the audit trail (auditing.go).
-	trail *audit.Trail
+	// trail is the audit trail (auditing.go); a master-key rotation
+	// replaces it to sign with the new key's checkpoint key.
+	trail atomic.Pointer[audit.Trail]
+	// clockWatch dedupes CLOCK_UNTRUSTED events (clockaudit.go).
+	clockWatch clockWatch
+	// kms holds the KMS keys' quotas (kms.go).
+	kms kmsRuntime
+	// accessLogs captures and delivers access logs (accesslogs.go).
+	accessLogs accessLogs
+	// uploadAudits serializes the upload commits that append audit events
+	// (auditing.go, commitUpload).
+	uploadAudits sync.Mutex
+	// receipts is the key that signs receipts (receipts.go).
+	receipts *receiptKey
 }
 
 // markerInitialized is set in a fresh catalog once it has been created;
@@ -72,7 +89,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}
 		drives = append(drives, d)
 	}
-	master, err := cfg.loadMasterKey()
+	master, err := cfg.loadMasterKeys()
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +112,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("vault: journal: %w", err)
 	}
 	s.journal = jnl
-	cat, err := catalog.Open(catalog.Options{Dir: filepath.Join(cfg.DataDir, "meta"), Logger: log, EncryptionKey: master.derive("badger")})
+	cat, err := master.openCatalog(catalog.Options{Dir: filepath.Join(cfg.DataDir, "meta"), Logger: log})
 	if err != nil {
 		jnl.Close()
 		if errors.Is(err, catalog.ErrEncryptionKey) {
@@ -125,10 +142,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	s.clock = clock
 	s.openTrail()
+	if err := s.resumeMasterKeyRotation(ctx); err != nil {
+		return fail(err)
+	}
+	if err := s.openReceiptKey(ctx); err != nil {
+		return fail(err)
+	}
 	if s.lastRebuild != nil {
 		if err := s.RecordAudit(ctx, rebuildEvent(s.lastRebuild)); err != nil {
 			return fail(err)
 		}
+	}
+	if err := s.TickClock(ctx); err != nil {
+		return fail(err)
 	}
 	removed, err := s.SweepOrphans(ctx, 0)
 	if err != nil {
@@ -143,7 +169,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // Close closes the catalog and the journal. In-flight calls must have
 // finished.
 func (s *Store) Close() error {
-	return errors.Join(s.catalog.Close(), s.journal.Close())
+	return errors.Join(s.closeAccessLogs(), s.catalog.Close(), s.journal.Close())
 }
 
 // Catalog exposes the catalog to the packages layered beside vault (audit,
@@ -284,5 +310,5 @@ func (s *Store) deleteObject(ctx context.Context, id string) error {
 // healObject heals one object under its object lock.
 func (s *Store) healObject(ctx context.Context, id string) (erasure.HealResult, error) {
 	defer s.objLocks.lock(id)()
-	return s.set.Heal(ctx, id)
+	return s.crashMidHeal(s.set.Heal(ctx, id))
 }

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/wormvault/wormvault"
+	"github.com/wormvault/wormvault/cors"
 	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/audit"
@@ -24,6 +25,14 @@ type VaultSettings struct {
 	MaxRetention time.Duration
 	// MFADelete: permanent deletes, and turning this off, need MFA.
 	MFADelete bool
+	// DefaultEncryption applies to uploads that ask for no encryption
+	// (SERVICE unless set otherwise).
+	DefaultEncryption Encryption
+	// Logging delivers the vault's access logs into another vault.
+	Logging Logging
+	// CORS says which web origins may call the vault's REST routes from a
+	// browser; none by default.
+	CORS cors.Rules
 }
 
 // Vault is a vault as callers see it.
@@ -33,9 +42,28 @@ type Vault struct {
 	VaultSettings
 }
 
-// CreateVault creates an empty vault.
+// NewVault is what CreateVaultWith creates.
+type NewVault struct {
+	Name             string
+	DefaultRetention wormvault.DefaultRetention
+	// DefaultEncryption applies to uploads that ask for no encryption;
+	// the zero value means SERVICE.
+	DefaultEncryption Encryption
+}
+
+// CreateVault creates an empty vault whose uploads default to SERVICE
+// encryption.
 func (s *Store) CreateVault(ctx context.Context, caller Caller, name string, def wormvault.DefaultRetention) (*Vault, error) {
+	return s.CreateVaultWith(ctx, caller, NewVault{Name: name, DefaultRetention: def})
+}
+
+// CreateVaultWith creates an empty vault.
+func (s *Store) CreateVaultWith(ctx context.Context, caller Caller, nv NewVault) (*Vault, error) {
+	name, def := nv.Name, nv.DefaultRetention
 	if err := wormvault.ValidateVaultName("name", name); err != nil {
+		return nil, err
+	}
+	if err := s.checkEncryption("default_encryption", nv.DefaultEncryption, true); err != nil {
 		return nil, err
 	}
 	if err := lock.ValidateDefaultRetention("default_retention", def); err != nil {
@@ -61,6 +89,9 @@ func (s *Store) CreateVault(ctx context.Context, caller Caller, name string, def
 		}
 		if exists {
 			return nil, fmt.Errorf("%w: %q", wormvault.ErrVaultExists, name)
+		}
+		if rec.DefaultEncryption, err = s.checkDefaultEncryption(tx, "default_encryption", nv.DefaultEncryption); err != nil {
+			return nil, err
 		}
 		return s.audited(tx, []*journal.Entry{vaultPut(rec.GetCreateTime().AsTime(), rec)}, tx.PutVault(rec),
 			auditEvent(audit.KindVaultCreate, caller, name, "", "", vaultSettingDetails(nil, rec)))
@@ -113,6 +144,13 @@ type VaultUpdate struct {
 	MaxRetention     *time.Duration
 	// MFADelete may be changed only by root, with MFA, either way.
 	MFADelete *bool
+	// DefaultEncryption applies to later uploads that ask for none; the
+	// zero value means SERVICE.
+	DefaultEncryption *Encryption
+	// Logging turns access logging on (a target vault) or off (none).
+	Logging *Logging
+	// CORS replaces the vault's CORS rules; empty removes them.
+	CORS *cors.Rules
 }
 
 // UpdateVault changes a vault's settings. Changes never affect versions
@@ -128,6 +166,21 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 	}
 	if u.MaxRetention != nil {
 		if err := lock.ValidateMaxRetention("vault.max_retention", *u.MaxRetention); err != nil {
+			return nil, err
+		}
+	}
+	if u.DefaultEncryption != nil {
+		if err := s.checkEncryption("vault.default_encryption", *u.DefaultEncryption, true); err != nil {
+			return nil, err
+		}
+	}
+	if u.Logging != nil {
+		if err := validateLogging(name, *u.Logging); err != nil {
+			return nil, err
+		}
+	}
+	if u.CORS != nil {
+		if err := u.CORS.Validate("vault.cors"); err != nil {
 			return nil, err
 		}
 	}
@@ -157,6 +210,20 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 			}
 			rec.MfaDelete = *u.MFADelete
 		}
+		if u.DefaultEncryption != nil {
+			if rec.DefaultEncryption, err = s.checkDefaultEncryption(tx, "vault.default_encryption", *u.DefaultEncryption); err != nil {
+				return nil, err
+			}
+		}
+		if u.Logging != nil {
+			if err := s.checkLoggingTarget(tx, caller, *u.Logging, now); err != nil {
+				return nil, err
+			}
+			rec.Logging = loggingToRecord(*u.Logging)
+		}
+		if u.CORS != nil {
+			rec.Cors = corsToRecord(*u.CORS)
+		}
 		def := defaultFromRecord(rec.GetDefaultRetention())
 		if err := lock.CheckDefaultRetentionFits("vault.default_retention", def, time.Duration(rec.GetMaxRetentionNanos())); err != nil {
 			return nil, err
@@ -171,6 +238,9 @@ func (s *Store) UpdateVault(ctx context.Context, caller Caller, name string, u V
 	})
 	if err != nil {
 		return nil, fmt.Errorf("vault.UpdateVault %s: %w", name, err)
+	}
+	if u.Logging != nil {
+		s.loggingChanged()
 	}
 	return vaultFromRecord(rec), nil
 }
@@ -200,12 +270,20 @@ func (s *Store) DeleteVault(ctx context.Context, caller Caller, name string) err
 		if has {
 			return nil, fmt.Errorf("%w: %q", wormvault.ErrVaultNotEmpty, name)
 		}
+		if err := s.checkNotLogTarget(tx, name); err != nil {
+			return nil, err
+		}
+		if err := checkNoAccessPoints(tx, name); err != nil {
+			return nil, err
+		}
 		return s.audited(tx, []*journal.Entry{vaultDelete(now, name)}, tx.DeleteVault(name),
 			auditEvent(audit.KindVaultDelete, caller, name, "", "", nil))
 	})
 	if err != nil {
 		return fmt.Errorf("vault.DeleteVault %s: %w", name, err)
 	}
+	// The vault may have been logging: forget its setting.
+	s.loggingChanged()
 	return nil
 }
 
@@ -214,9 +292,12 @@ func vaultFromRecord(r *recordv1.Vault) *Vault {
 		Name:       r.GetName(),
 		CreateTime: r.GetCreateTime().AsTime(),
 		VaultSettings: VaultSettings{
-			DefaultRetention: defaultFromRecord(r.GetDefaultRetention()),
-			MaxRetention:     maxRetention(r),
-			MFADelete:        r.GetMfaDelete(),
+			DefaultRetention:  defaultFromRecord(r.GetDefaultRetention()),
+			MaxRetention:      maxRetention(r),
+			MFADelete:         r.GetMfaDelete(),
+			DefaultEncryption: defaultEncryption(r),
+			Logging:           loggingFromRecord(r.GetLogging()),
+			CORS:              corsFromRecord(r.GetCors()),
 		},
 	}
 }
@@ -253,6 +334,9 @@ func vaultSettingDetails(old, new *recordv1.Vault) map[string]string {
 		}
 		d[prefix+"max_retention"] = maxRetention(r).String()
 		d[prefix+"mfa_delete"] = strconv.FormatBool(r.GetMfaDelete())
+		d[prefix+"default_encryption"] = encryptionDetail(defaultEncryption(r))
+		d[prefix+"logging"] = loggingDetail(r.GetLogging())
+		d[prefix+"cors"] = corsDetail(r.GetCors())
 	}
 	if old != nil {
 		put("old_", old)

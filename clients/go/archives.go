@@ -40,13 +40,15 @@ func (c *Client) Delete(ctx context.Context, vault, key, versionID string, bypas
 
 // SetRetention sets or changes a version's retention; the zero Retention
 // removes it (a governance bypass only). An empty versionID means the latest.
-func (c *Client) SetRetention(ctx context.Context, vault, key, versionID string, r wormvault.Retention, bypass bool) (*wormvaultv1.Archive, error) {
+// WithChangeReceipt keeps the server's signed receipt of the change.
+func (c *Client) SetRetention(ctx context.Context, vault, key, versionID string, r wormvault.Retention, bypass bool, opts ...ChangeOption) (*wormvaultv1.Archive, error) {
 	resp, err := c.archives.SetRetention(ctx, &wormvaultv1.SetRetentionRequest{
 		Vault: vault, Key: key, VersionId: versionID, Retention: RetentionToProto(r), BypassGovernanceRetention: bypass,
 	})
 	if err != nil {
 		return nil, convertError(err)
 	}
+	keepReceipt(opts, resp.GetReceipt())
 	return resp.GetArchive(), nil
 }
 
@@ -58,14 +60,16 @@ func (c *Client) GetRetention(ctx context.Context, vault, key, versionID string)
 }
 
 // SetLegalHold places (on) or releases the legal hold holdID on a version;
-// an empty holdID means wormvault.DefaultHoldID.
-func (c *Client) SetLegalHold(ctx context.Context, vault, key, versionID string, on bool, holdID, reason string) (*wormvaultv1.Archive, error) {
+// an empty holdID means wormvault.DefaultHoldID. WithChangeReceipt keeps the
+// server's signed receipt of the change.
+func (c *Client) SetLegalHold(ctx context.Context, vault, key, versionID string, on bool, holdID, reason string, opts ...ChangeOption) (*wormvaultv1.Archive, error) {
 	resp, err := c.archives.SetLegalHold(ctx, &wormvaultv1.SetLegalHoldRequest{
 		Vault: vault, Key: key, VersionId: versionID, LegalHold: on, HoldId: holdID, Reason: reason,
 	})
 	if err != nil {
 		return nil, convertError(err)
 	}
+	keepReceipt(opts, resp.GetReceipt())
 	return resp.GetArchive(), nil
 }
 

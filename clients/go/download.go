@@ -15,16 +15,24 @@ import (
 )
 
 // DownloadOption configures Download.
-type DownloadOption func(*wormvaultv1.DownloadArchiveRequest)
+type DownloadOption func(*downloadOptions)
+
+type downloadOptions struct {
+	req *wormvaultv1.DownloadArchiveRequest
+	// clientKey, set by DecryptWithClientKey (cse.go), decrypts on the client.
+	clientKey *ClientKey
+	// customerKey, set by ReadWithCustomerKey (ssec.go), is sent for SSE-C.
+	customerKey []byte
+}
 
 // WithVersion reads the given version instead of the latest.
 func WithVersion(versionID string) DownloadOption {
-	return func(r *wormvaultv1.DownloadArchiveRequest) { r.VersionId = versionID }
+	return func(o *downloadOptions) { o.req.VersionId = versionID }
 }
 
 // WithRange reads length bytes starting at offset; length 0 reads to the end.
 func WithRange(offset, length int64) DownloadOption {
-	return func(r *wormvaultv1.DownloadArchiveRequest) { r.Offset, r.Length = offset, length }
+	return func(o *downloadOptions) { o.req.Offset, o.req.Length = offset, length }
 }
 
 // errReaderClosed is returned by Read after Close.
@@ -36,12 +44,30 @@ var errReaderClosed = errorf("download: read after Close")
 // wormvault.ErrDataLoss instead of io.EOF when the bytes do not match.
 //
 // Opening is retried on Unavailable; once the metadata has arrived nothing is
-// retried.
-func (c *Client) Download(ctx context.Context, vault, key string, opts ...DownloadOption) (*wormvaultv1.Archive, io.ReadCloser, error) {
-	req := &wormvaultv1.DownloadArchiveRequest{Vault: vault, Key: key}
+// retried. With DecryptWithClientKey the reader returns the plaintext of a
+// client-side encrypted archive.
+func (c *Client) Download(ctx context.Context, vault, key string, opts ...DownloadOption) (_ *wormvaultv1.Archive, _ io.ReadCloser, err error) {
+	o := downloadOptions{req: &wormvaultv1.DownloadArchiveRequest{Vault: vault, Key: key}}
 	for _, opt := range opts {
-		opt(req)
+		opt(&o)
 	}
+	if o.customerKey != nil {
+		creds, cerr := newCustomerKeyCreds(o.customerKey)
+		if cerr != nil {
+			return nil, nil, cerr
+		}
+		ctx = withCustomerKeyCreds(ctx, creds)
+		defer func() { err = creds.check(err) }()
+	}
+	if o.clientKey != nil {
+		return c.downloadDecrypted(ctx, o.req, o.clientKey)
+	}
+	return c.download(ctx, o.req)
+}
+
+// download opens the stream of req and reads its metadata.
+func (c *Client) download(ctx context.Context, req *wormvaultv1.DownloadArchiveRequest) (*wormvaultv1.Archive, io.ReadCloser, error) {
+	vault, key := req.GetVault(), req.GetKey()
 	type opened struct {
 		stream grpc.ServerStreamingClient[wormvaultv1.DownloadArchiveResponse]
 		first  *wormvaultv1.DownloadArchiveResponse
@@ -49,7 +75,7 @@ func (c *Client) Download(ctx context.Context, vault, key string, opts ...Downlo
 	}
 	o, err := retry(ctx, c, func(ctx context.Context) (opened, error) {
 		sctx, cancel := context.WithCancel(ctx)
-		stream, err := c.archives.DownloadArchive(sctx, req)
+		stream, err := c.archives.DownloadArchive(sctx, req, customerKeyOptions(ctx)...)
 		if err != nil {
 			cancel()
 			return opened{}, err

@@ -20,6 +20,11 @@ type UploadOption func(*uploadOptions)
 type uploadOptions struct {
 	header   wormvaultv1.ArchiveHeader
 	progress func(n int64)
+	receipt  *Receipt // WithReceipt
+	// clientKey, set by WithClientKey (cse.go), encrypts on the client.
+	clientKey *ClientKey
+	// customerKey, set by WithCustomerKey (ssec.go), is sent for SSE-C.
+	customerKey []byte
 }
 
 // WithContentType sets the archive's content type.
@@ -50,6 +55,15 @@ func WithLegalHold() UploadOption {
 	return func(o *uploadOptions) { o.header.LegalHold = true }
 }
 
+// WithKMSKey encrypts the archive at rest under the server's KMS key name
+// (ENCRYPTION_MODE_KMS) rather than the vault's default encryption.
+// Reading it back needs the key enabled; every use is audited.
+func WithKMSKey(name string) UploadOption {
+	return func(o *uploadOptions) {
+		o.header.Encryption = &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode_ENCRYPTION_MODE_KMS, KmsKey: name}
+	}
+}
+
 // WithExpectedSHA256 makes the server refuse the upload (nothing stored,
 // wormvault.ErrChecksumMismatch) unless the bytes hash to sum.
 func WithExpectedSHA256(sum []byte) UploadOption {
@@ -69,12 +83,26 @@ func WithProgress(fn func(n int64)) UploadOption {
 //
 // When r is an io.Seeker, an upload that fails with Unavailable before every
 // byte was sent is retried from r's starting offset.
-func (c *Client) Upload(ctx context.Context, vault, key string, r io.Reader, opts ...UploadOption) (*wormvaultv1.Archive, error) {
+func (c *Client) Upload(ctx context.Context, vault, key string, r io.Reader, opts ...UploadOption) (_ *wormvaultv1.Archive, err error) {
 	var o uploadOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
 	o.header.Vault, o.header.Key = vault, key
+	if o.customerKey != nil {
+		creds, cerr := newCustomerKeyCreds(o.customerKey)
+		if cerr != nil {
+			return nil, cerr
+		}
+		ctx = withCustomerKeyCreds(ctx, creds)
+		defer func() { err = creds.check(err) }()
+	}
+	if o.clientKey != nil {
+		var err error
+		if r, err = o.clientKey.encryptUpload(&o.header, r); err != nil {
+			return nil, err
+		}
+	}
 
 	seeker, canRetry := r.(io.Seeker)
 	var start int64
@@ -85,6 +113,7 @@ func (c *Client) Upload(ctx context.Context, vault, key string, r io.Reader, opt
 		}
 	}
 	u := uploader{c: c, header: &o.header, progress: o.progress, buf: make([]byte, ChunkSize), hash: sha256.New()}
+	u.receipt = o.receipt
 	for attempt := 0; ; attempt++ {
 		a, retryable, err := u.once(ctx, r)
 		if err == nil || !retryable || !canRetry || attempt >= c.retries {
@@ -105,6 +134,7 @@ type uploader struct {
 	progress func(int64)
 	buf      []byte // reused for every chunk: Send marshals before returning
 	hash     hash.Hash
+	receipt  *Receipt // WithReceipt
 }
 
 // once runs one upload attempt. retryable reports a failure that happened
@@ -114,7 +144,7 @@ func (u *uploader) once(ctx context.Context, r io.Reader) (a *wormvaultv1.Archiv
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	u.hash.Reset()
-	stream, err := u.c.archives.UploadArchive(ctx)
+	stream, err := u.c.archives.UploadArchive(ctx, customerKeyOptions(ctx)...)
 	if err != nil {
 		return nil, isUnavailable(err), convertError(err)
 	}
@@ -160,6 +190,9 @@ func (u *uploader) once(ctx context.Context, r io.Reader) (a *wormvaultv1.Archiv
 		return nil, false, convertError(err)
 	}
 	a = resp.GetArchive()
+	if u.receipt != nil {
+		*u.receipt = ReceiptFromProto(resp.GetReceipt())
+	}
 	sum := u.hash.Sum(nil)
 	if !bytes.Equal(a.GetSha256(), sum) || a.GetSizeBytes() != sent {
 		return a, false, errorf("upload %s/%s: server stored %d bytes with sha256 %x, sent %d bytes with sha256 %x: %w",

@@ -65,6 +65,58 @@ func WithMFADelete(on bool) VaultOption {
 	}
 }
 
+// WithLogging delivers a record of every request against the vault, as
+// JSON lines archives named <prefix>YYYY/MM/DD/HH-MM-SS-<id>.jsonl, into
+// targetVault (UpdateVault only). The target must exist and must not be
+// the vault itself, and the caller needs upload rights on it.
+func WithLogging(targetVault, prefix string) VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.Logging = &wormvaultv1.VaultLogging{TargetVault: targetVault, Prefix: prefix}
+		s.set("logging")
+	}
+}
+
+// WithCORS replaces the vault's CORS rules, which decide the web origins
+// that may call its REST routes from a browser (UpdateVault only); no
+// rules removes them. Each rule needs allowed origins (scheme://host[:port],
+// one * wildcard each) and methods; at most 100 rules.
+func WithCORS(rules ...*wormvaultv1.CorsRule) VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.Cors = nil
+		if len(rules) > 0 {
+			s.vault.Cors = &wormvaultv1.VaultCors{Rules: rules}
+		}
+		s.set("cors")
+	}
+}
+
+// WithoutLogging turns the vault's access logging off (UpdateVault only).
+// Records already taken are still delivered.
+func WithoutLogging() VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.Logging = nil
+		s.set("logging")
+	}
+}
+
+// WithDefaultEncryptionKMS encrypts the vault's uploads that ask for no
+// encryption under the KMS key name (CreateVault or UpdateVault).
+func WithDefaultEncryptionKMS(name string) VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.DefaultEncryption = &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode_ENCRYPTION_MODE_KMS, KmsKey: name}
+		s.set("default_encryption")
+	}
+}
+
+// WithDefaultEncryptionService returns the vault's default encryption to
+// SERVICE, the default of every new vault (CreateVault or UpdateVault).
+func WithDefaultEncryptionService() VaultOption {
+	return func(s *vaultSettings) {
+		s.vault.DefaultEncryption = &wormvaultv1.EncryptionInfo{Mode: wormvaultv1.EncryptionMode_ENCRYPTION_MODE_SERVICE}
+		s.set("default_encryption")
+	}
+}
+
 func applyVault(name string, opts []VaultOption) *vaultSettings {
 	s := &vaultSettings{vault: &wormvaultv1.Vault{Name: name}}
 	for _, opt := range opts {
@@ -73,17 +125,19 @@ func applyVault(name string, opts []VaultOption) *vaultSettings {
 	return s
 }
 
-// CreateVault creates an empty vault. Only WithDefaultRetention applies.
+// CreateVault creates an empty vault. Only WithDefaultRetention and the
+// default encryption options apply.
 func (c *Client) CreateVault(ctx context.Context, name string, opts ...VaultOption) (*wormvaultv1.Vault, error) {
 	s := applyVault(name, opts)
 	for _, p := range s.paths {
-		if p != "default_retention" {
+		if p != "default_retention" && p != "default_encryption" {
 			return nil, errorf("CreateVault %s: %s can only be changed by UpdateVault: %w", name, p, wormvault.ErrInvalidArgument)
 		}
 	}
 	resp, err := c.vaults.CreateVault(ctx, &wormvaultv1.CreateVaultRequest{
-		Name:             name,
-		DefaultRetention: s.vault.DefaultRetention,
+		Name:              name,
+		DefaultRetention:  s.vault.DefaultRetention,
+		DefaultEncryption: s.vault.DefaultEncryption,
 	})
 	if err != nil {
 		return nil, convertError(err)
@@ -109,7 +163,7 @@ func (c *Client) ListVaults(ctx context.Context) iter.Seq2[*wormvaultv1.Vault, e
 }
 
 // UpdateVault changes the fields the options name (default retention, max
-// retention, MFA delete) and returns the updated vault.
+// retention, MFA delete, access logging) and returns the updated vault.
 func (c *Client) UpdateVault(ctx context.Context, name string, opts ...VaultOption) (*wormvaultv1.Vault, error) {
 	s := applyVault(name, opts)
 	if len(s.paths) == 0 {

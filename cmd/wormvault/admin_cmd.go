@@ -14,9 +14,9 @@ import (
 func newAdminCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Storage health, healing, fixity reports, the trusted clock and the root key",
+		Short: "Storage health, healing, fixity reports, the trusted clock, the root key and the master key",
 	}
-	cmd.AddCommand(newAdminStorageCmd(a), newAdminHealCmd(a), newAdminScrubCmd(a), newAdminFixityCmd(a), newAdminClockCmd(a), newAdminRotateRootCmd(a), newRebuildCatalogCmd())
+	cmd.AddCommand(newAdminStorageCmd(a), newAdminHealCmd(a), newAdminScrubCmd(a), newAdminFixityCmd(a), newAdminClockCmd(a), newAdminRotateRootCmd(a), newAdminRotateMasterKeyCmd(a), newRebuildCatalogCmd())
 	return cmd
 }
 

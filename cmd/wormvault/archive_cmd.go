@@ -15,15 +15,21 @@ import (
 )
 
 func (a *app) printArchive(ar *wormvaultv1.Archive) error {
-	return a.output(ar, func(w io.Writer) error { return writeFields(w, archiveFields(ar)) })
+	return a.output(ar, func(w io.Writer) error {
+		return writeFields(w, append(archiveFields(ar), encryptionFields(ar.GetEncryption())...))
+	})
 }
 
 func newPutCmd(a *app) *cobra.Command {
 	var (
 		retention, retainUntil, contentType, sha string
+		kmsKey                                   string
 		legalHold                                bool
 		meta                                     []string
 	)
+	var clientKeyFile string // --client-key
+	var receiptFile string   // --receipt
+	var sseCKeyFile string   // --sse-c-key
 	cmd := &cobra.Command{
 		Use:   "put VAULT KEY FILE|-",
 		Short: "Upload a file (or stdin) as a new version of an archive",
@@ -56,12 +62,32 @@ vault's default retention applies.`,
 			if legalHold {
 				opts = append(opts, client.WithLegalHold())
 			}
+			if kmsKey != "" {
+				opts = append(opts, client.WithKMSKey(kmsKey))
+			}
 			if sha != "" {
 				sum, err := hex.DecodeString(sha)
 				if err != nil || len(sum) != 32 {
 					return usagef("--sha256 %q: want 64 hex digits", sha)
 				}
 				opts = append(opts, client.WithExpectedSHA256(sum))
+			}
+			ck, err := loadClientKeyFlag(clientKeyFile)
+			if err != nil {
+				return err
+			}
+			if ck != nil {
+				opts = append(opts, client.WithClientKey(ck))
+			}
+			if sseCKeyFile != "" {
+				if kmsKey != "" {
+					return usagef("--sse-c-key and --kms-key choose different encryptions: give one")
+				}
+				k, err := client.LoadCustomerKey(sseCKeyFile)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, client.WithCustomerKey(k))
 			}
 
 			in, size := a.stdin, int64(-1)
@@ -80,12 +106,21 @@ vault's default retention applies.`,
 			if err != nil {
 				return err
 			}
-			p := a.newProgress(size, "put "+key)
+			p := a.newProgress(uploadSize(size, ck), "put "+key)
 			opts = append(opts, client.WithProgress(p.set))
+			var rcpt client.Receipt
+			if receiptFile != "" {
+				opts = append(opts, client.WithReceipt(&rcpt))
+			}
 			ar, err := c.Upload(cmd.Context(), vault, key, in, opts...)
 			p.done()
 			if err != nil {
 				return err
+			}
+			if receiptFile != "" {
+				if err := writeReceipt(receiptFile, rcpt); err != nil {
+					return err
+				}
 			}
 			return a.printArchive(ar)
 		},
@@ -94,9 +129,13 @@ vault's default retention applies.`,
 	f.StringVar(&retention, "retention", "", "explicit retention, `MODE:PERIOD` (governance:30d, compliance:7y) or MODE with --retain-until")
 	f.StringVar(&retainUntil, "retain-until", "", "retain-until `TIME` in RFC 3339, with --retention MODE")
 	f.BoolVar(&legalHold, "legal-hold", false, "place the default legal hold")
+	f.StringVar(&kmsKey, "kms-key", "", "encrypt under the server's KMS key `NAME` instead of the vault's default encryption")
 	f.StringVar(&contentType, "content-type", "", "content type of the archive")
 	f.StringArrayVar(&meta, "meta", nil, "user metadata `KEY=VALUE` (repeatable)")
 	f.StringVar(&sha, "sha256", "", "expected SHA-256 in `HEX`; the server stores nothing if the bytes differ")
+	f.StringVar(&clientKeyFile, "client-key", "", clientKeyFlagUsage)
+	f.StringVar(&receiptFile, "receipt", "", receiptFlagUsage)
+	f.StringVar(&sseCKeyFile, "sse-c-key", "", sseCKeyFlagUsage)
 	return cmd
 }
 
@@ -105,12 +144,19 @@ func newGetCmd(a *app) *cobra.Command {
 		version, output string
 		offset, length  int64
 	)
+	var clientKeyFile string // --client-key
+	var sseCKeyFile string   // --sse-c-key
 	cmd := &cobra.Command{
 		Use:   "get VAULT KEY",
 		Short: "Download an archive to stdout or a file",
 		Long: `Download VAULT/KEY (the latest version unless --version) to stdout, or with
 -o FILE to a temporary file beside FILE that is renamed into place only once
-every byte has arrived and, for a full read, its SHA-256 has been verified.`,
+every byte has arrived and, for a full read, its SHA-256 has been verified.
+
+With --client-key FILE it decrypts an archive uploaded with put --client-key
+(--offset and --length then count plaintext bytes, and only the encrypted
+packages they touch are downloaded). Without it such an archive comes back
+as the ciphertext the server holds, with a warning on stderr.`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vault, key := args[0], args[1]
@@ -121,6 +167,20 @@ every byte has arrived and, for a full read, its SHA-256 has been verified.`,
 			if offset > 0 || length > 0 {
 				opts = append(opts, client.WithRange(offset, length))
 			}
+			ck, err := loadClientKeyFlag(clientKeyFile)
+			if err != nil {
+				return err
+			}
+			if ck != nil {
+				opts = append(opts, client.DecryptWithClientKey(ck))
+			}
+			if sseCKeyFile != "" {
+				k, err := client.LoadCustomerKey(sseCKeyFile)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, client.ReadWithCustomerKey(k))
+			}
 			c, err := a.dial(cmd.Context())
 			if err != nil {
 				return err
@@ -130,7 +190,7 @@ every byte has arrived and, for a full read, its SHA-256 has been verified.`,
 				return err
 			}
 			defer rc.Close()
-			total := max(ar.GetSizeBytes()-offset, 0)
+			total := max(a.downloadSize(ar, ck)-offset, 0)
 			if length > 0 {
 				total = min(total, length)
 			}
@@ -157,6 +217,8 @@ every byte has arrived and, for a full read, its SHA-256 has been verified.`,
 	f.StringVarP(&output, "output", "o", "", "write to `FILE` instead of stdout (- for stdout)")
 	f.Int64Var(&offset, "offset", 0, "first byte to read")
 	f.Int64Var(&length, "length", 0, "number of bytes to read (0 to the end)")
+	f.StringVar(&clientKeyFile, "client-key", "", clientKeyFlagUsage)
+	f.StringVar(&sseCKeyFile, "sse-c-key", "", sseCKeyFlagUsage)
 	return cmd
 }
 
@@ -238,7 +300,7 @@ func newLsCmd(a *app) *cobra.Command {
 }
 
 func newStatCmd(a *app) *cobra.Command {
-	var version string
+	var version, sseCKeyFile string
 	cmd := &cobra.Command{
 		Use:   "stat VAULT KEY",
 		Short: "Show one version's metadata",
@@ -248,7 +310,16 @@ func newStatCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ar, err := c.Stat(cmd.Context(), args[0], args[1], version)
+			var ar *wormvaultv1.Archive
+			if sseCKeyFile != "" {
+				k, kerr := client.LoadCustomerKey(sseCKeyFile)
+				if kerr != nil {
+					return kerr
+				}
+				ar, err = c.StatWithCustomerKey(cmd.Context(), args[0], args[1], version, k)
+			} else {
+				ar, err = c.Stat(cmd.Context(), args[0], args[1], version)
+			}
 			if err != nil {
 				return err
 			}
@@ -256,8 +327,12 @@ func newStatCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&version, "version", "", "version id (default the latest)")
+	cmd.Flags().StringVar(&sseCKeyFile, "sse-c-key", "", sseCKeyFlagUsage)
 	return cmd
 }
+
+// sseCKeyFlagUsage describes --sse-c-key of put, get and stat.
+const sseCKeyFlagUsage = "customer-provided encryption key `FILE` (SSE-C; 64 hex digits or 32 raw bytes, mode 0600, as 'wormvault client-key generate' writes): the server encrypts with it and keeps none of it; needs --tls-ca (TLS)"
 
 func newRmCmd(a *app) *cobra.Command {
 	var (

@@ -16,16 +16,18 @@ func newVaultCmd(a *app) *cobra.Command {
 		Use:   "vault",
 		Short: "Create, list, inspect, update and delete vaults",
 	}
-	cmd.AddCommand(newVaultCreateCmd(a), newVaultLsCmd(a), newVaultGetCmd(a), newVaultRmCmd(a), newVaultUpdateCmd(a))
+	cmd.AddCommand(newVaultCreateCmd(a), newVaultLsCmd(a), newVaultGetCmd(a), newVaultRmCmd(a), newVaultUpdateCmd(a), newVaultCorsCmd(a))
 	return cmd
 }
 
 func (a *app) printVault(v *wormvaultv1.Vault) error {
-	return a.output(v, func(w io.Writer) error { return writeFields(w, vaultFields(v)) })
+	return a.output(v, func(w io.Writer) error {
+		return writeFields(w, append(vaultFields(v), [2]string{"default encryption", formatEncryption(v.GetDefaultEncryption())}))
+	})
 }
 
 func newVaultCreateCmd(a *app) *cobra.Command {
-	var retention string
+	var retention, encryption string
 	cmd := &cobra.Command{
 		Use:   "create NAME",
 		Short: "Create an empty vault",
@@ -39,6 +41,13 @@ func newVaultCreateCmd(a *app) *cobra.Command {
 				}
 				opts = append(opts, client.WithDefaultRetention(d))
 			}
+			if encryption != "" {
+				o, err := parseEncryption(encryption)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, o)
+			}
 			c, err := a.dial(cmd.Context())
 			if err != nil {
 				return err
@@ -51,6 +60,7 @@ func newVaultCreateCmd(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&retention, "retention", "", "default retention of new versions, `MODE:PERIOD` such as governance:30d or compliance:7y")
+	cmd.Flags().StringVar(&encryption, "encryption", "", "default encryption of new versions: `service` (the default) or kms:KEY")
 	return cmd
 }
 
@@ -131,6 +141,9 @@ func newVaultUpdateCmd(a *app) *cobra.Command {
 	var (
 		retention, maxRetention string
 		noRetention, mfaDelete  bool
+		logTo, logPrefix        string
+		noLog                   bool
+		encryption              string
 	)
 	cmd := &cobra.Command{
 		Use:   "update NAME",
@@ -158,8 +171,23 @@ func newVaultUpdateCmd(a *app) *cobra.Command {
 			if cmd.Flags().Changed("mfa-delete") {
 				opts = append(opts, client.WithMFADelete(mfaDelete))
 			}
+			switch {
+			case logTo != "":
+				opts = append(opts, client.WithLogging(logTo, logPrefix))
+			case noLog:
+				opts = append(opts, client.WithoutLogging())
+			case logPrefix != "":
+				return usagef("--log-prefix needs --log-to")
+			}
+			if encryption != "" {
+				o, err := parseEncryption(encryption)
+				if err != nil {
+					return err
+				}
+				opts = append(opts, o)
+			}
 			if len(opts) == 0 {
-				return usagef("nothing to change: give --retention, --no-retention, --max-retention or --mfa-delete")
+				return usagef("nothing to change: give --retention, --no-retention, --max-retention, --mfa-delete, --log-to or --no-log")
 			}
 			c, err := a.dial(cmd.Context())
 			if err != nil {
@@ -177,6 +205,11 @@ func newVaultUpdateCmd(a *app) *cobra.Command {
 	f.BoolVar(&noRetention, "no-retention", false, "remove the default retention")
 	f.StringVar(&maxRetention, "max-retention", "", "cap on new retain-until times, `PERIOD` such as 10y or 30d")
 	f.BoolVar(&mfaDelete, "mfa-delete", false, "require MFA for permanent deletes (--mfa-delete=false turns it off); root only, with --mfa")
+	f.StringVar(&logTo, "log-to", "", "deliver a record of every request against this vault into `VAULT` (JSON lines archives)")
+	f.StringVar(&logPrefix, "log-prefix", "", "key prefix of the log archives in the --log-to vault, such as access/")
+	f.BoolVar(&noLog, "no-log", false, "turn access logging off")
+	f.StringVar(&encryption, "encryption", "", "new default encryption of new versions: `service` or kms:KEY")
 	cmd.MarkFlagsMutuallyExclusive("retention", "no-retention")
+	cmd.MarkFlagsMutuallyExclusive("log-to", "no-log")
 	return cmd
 }

@@ -165,6 +165,10 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 		rows = append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, %d stream(s)", small, streams), unit: "archives/s", ours: float64(small) / d.Seconds(), ref: ref, refName: "MinIO, same shape"})
 	}
 
+	if rows, err = appendBatchRows(rows, dir, srv, c); err != nil {
+		return err
+	}
+
 	fmt.Fprintf(os.Stderr, "== %d x 4 KiB uploads, 16 streams, on a server storing small archives as shards\n", small)
 	{
 		sdir := filepath.Join(dir, "shards-only")
@@ -223,6 +227,13 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 	}
 	rows = append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, 16 streams, vault lock policy", small), unit: "archives/s",
 		ours: float64(small) / locked.Seconds(), ref: float64(small) / plain.Seconds(), refName: "same run without a policy (target >= 0.95x)"})
+
+	if rows, err = accessLogBench(c, small, rows); err != nil {
+		return err
+	}
+	if rows, err = encryptionBench(dir, int64(bigGiB)<<30, rows); err != nil {
+		return err
+	}
 
 	fmt.Fprintf(os.Stderr, "== %d GiB upload while sampling server RSS\n", rssGiB)
 	stopSampling := srv.sampleRSS(100 * time.Millisecond)

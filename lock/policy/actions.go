@@ -35,6 +35,9 @@ var actions = [...]string{
 	"wormvault:CancelKeyDeletion",
 	// AuditService
 	"wormvault:ListAuditEvents", "wormvault:VerifyAuditTrail", "wormvault:GetReceiptKey",
+	// AccessPointService
+	"wormvault:CreateAccessPoint", "wormvault:GetAccessPoint", "wormvault:ListAccessPoints",
+	"wormvault:UpdateAccessPointPolicy", "wormvault:DeleteAccessPoint",
 	// Not an RPC.
 	ActionBypassGovernanceRetention,
 }

@@ -55,7 +55,7 @@
 //	request.action           string     "wormvault:DeleteArchive"
 //	request.secure_transport bool
 //	request.mfa_present      bool
-//	request.encryption       string     "" for none
+//	request.encryption       string     what an upload asked for: "" (the vault default), "NONE", "SERVICE", "KMS" or "CUSTOMER"
 //	request.time             timestamp
 //	request.access_point     string
 //	request.source_ip        string     cidr("10.0.0.0/8").containsIP(request.source_ip)

@@ -20,7 +20,7 @@ type Request struct {
 
 	SecureTransport bool
 	MFAPresent      bool
-	// Encryption names the encryption asked for, "" for none.
+	// Encryption names the encryption an upload asked for ("SERVICE", "KMS", ...), "" when it relies on the vault default.
 	Encryption string
 	// Time is the trusted time of the decision (passed in, never read here).
 	Time        time.Time

@@ -33,21 +33,48 @@ const (
 	KindAccessPolicySet    = "ACCESS_POLICY_SET"
 	KindAccessPolicyDelete = "ACCESS_POLICY_DELETE"
 
+	// Access points; the event names the access point's vault, and
+	// details carry access_point, and policy (with old_policy on a
+	// change) and allowed_cidrs.
+	KindAccessPointCreate    = "ACCESS_POINT_CREATE"
+	KindAccessPointPolicySet = "ACCESS_POINT_POLICY_SET"
+	KindAccessPointDelete    = "ACCESS_POINT_DELETE"
+
 	KindPrincipalCreate    = "PRINCIPAL_CREATE"
 	KindPrincipalDelete    = "PRINCIPAL_DELETE"
 	KindPrincipalPolicySet = "PRINCIPAL_POLICY_SET"
 	KindAccessKeyCreate    = "ACCESS_KEY_CREATE"
 	KindAccessKeyDelete    = "ACCESS_KEY_DELETE"
 	KindRootKeyRotate      = "ROOT_KEY_ROTATE"
-	KindMFADeviceRegister  = "MFA_DEVICE_REGISTER"
-	KindMFADeviceConfirm   = "MFA_DEVICE_CONFIRM"
-	KindMFADeleteSet       = "MFA_DELETE_SET"
+	// KindRootKeyCreate: the first root access key was created on the
+	// first start; details name its key id.
+	KindRootKeyCreate = "ROOT_KEY_CREATE"
+	// KindReceiptKeyCreate: the key that signs receipts was created on the
+	// first start; details carry its key id and public key (hex).
+	KindReceiptKeyCreate = "RECEIPT_KEY_CREATE"
 
+	KindMFADeviceRegister = "MFA_DEVICE_REGISTER"
+	KindMFADeviceConfirm  = "MFA_DEVICE_CONFIRM"
+	KindMFADeleteSet      = "MFA_DELETE_SET"
+
+	// KindKMSGenerateDataKey (an upload) and KindKMSDecrypt (a download):
+	// a KMS key was used; the event names the archive version and details
+	// carry kms_key and kms_key_version.
 	KindKMSGenerateDataKey = "KMS_GENERATE_DATA_KEY"
 	KindKMSDecrypt         = "KMS_DECRYPT"
-	KindKMSKeyRotate       = "KMS_KEY_ROTATE"
-	KindKMSKeyDisable      = "KMS_KEY_DISABLE"
-	KindMasterKeyRotate    = "MASTER_KEY_ROTATE"
+	// KMS key management; details carry kms_key, state and
+	// kms_key_version (current), and what changed.
+	KindKMSKeyCreate           = "KMS_KEY_CREATE"
+	KindKMSKeyRotate           = "KMS_KEY_ROTATE"
+	KindKMSKeyDisable          = "KMS_KEY_DISABLE"
+	KindKMSKeyEnable           = "KMS_KEY_ENABLE"
+	KindKMSKeyScheduleDeletion = "KMS_KEY_SCHEDULE_DELETION"
+	KindKMSKeyCancelDeletion   = "KMS_KEY_CANCEL_DELETION"
+	// KindKMSKeyDeleted: the server dropped a key's material once its
+	// deletion time had passed with nothing it encrypts under protection.
+	KindKMSKeyDeleted = "KMS_KEY_DELETED"
+
+	KindMasterKeyRotate = "MASTER_KEY_ROTATE"
 
 	// KindClockUntrusted: the clock jumped and is distrusted until root
 	// acknowledges it (KindClockAcknowledged).
@@ -70,10 +97,12 @@ var kinds = []string{
 	KindRetentionSet, KindLegalHoldSet, KindLegalHoldRelease, KindGovernanceBypass,
 	KindVaultLockInitiate, KindVaultLockComplete, KindVaultLockAbort, KindVaultLockExpire,
 	KindAccessPolicySet, KindAccessPolicyDelete,
+	KindAccessPointCreate, KindAccessPointPolicySet, KindAccessPointDelete,
 	KindPrincipalCreate, KindPrincipalDelete, KindPrincipalPolicySet,
-	KindAccessKeyCreate, KindAccessKeyDelete, KindRootKeyRotate,
+	KindAccessKeyCreate, KindAccessKeyDelete, KindRootKeyRotate, KindRootKeyCreate, KindReceiptKeyCreate,
 	KindMFADeviceRegister, KindMFADeviceConfirm, KindMFADeleteSet,
 	KindKMSGenerateDataKey, KindKMSDecrypt, KindKMSKeyRotate, KindKMSKeyDisable, KindMasterKeyRotate,
+	KindKMSKeyCreate, KindKMSKeyEnable, KindKMSKeyScheduleDeletion, KindKMSKeyCancelDeletion, KindKMSKeyDeleted,
 	KindClockUntrusted, KindClockAcknowledged,
 	KindHeal, KindFixityReport, KindCatalogRebuild,
 }

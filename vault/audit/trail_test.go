@@ -77,7 +77,7 @@ func TestEveryKind(t *testing.T) {
 			}
 		}
 	}
-	if len(Kinds()) != 31 {
+	if len(Kinds()) != 42 {
 		t.Errorf("%d kinds; a kind was added or lost", len(Kinds()))
 	}
 	wantOK(t, f.verify(t), int64(len(Kinds())))

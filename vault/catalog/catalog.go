@@ -19,7 +19,11 @@ import (
 
 // Catalog is an open metadata store.
 type Catalog struct {
-	db *badger.DB
+	// gate is entered by every use of db and held alone by Rekey and
+	// Close, which close it (rekey.go).
+	gate gate
+	db   *badger.DB
+	opts Options
 }
 
 // Options configure Open.
@@ -34,6 +38,15 @@ type Options struct {
 
 // Open opens (or creates) the catalog in opts.Dir.
 func Open(opts Options) (*Catalog, error) {
+	db, err := openDB(opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Catalog{db: db, opts: opts}, nil
+}
+
+// openDB opens the Badger database of opts.
+func openDB(opts Options) (*badger.DB, error) {
 	bo := badger.DefaultOptions(opts.Dir).
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{opts.Logger}).
@@ -59,20 +72,47 @@ func Open(opts Options) (*Catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("catalog: open %s: %w", opts.Dir, err)
 	}
-	return &Catalog{db: db}, nil
+	return db, nil
 }
 
 // ErrEncryptionKey means the catalog on disk is not encrypted with
 // Options.EncryptionKey: it was written with another key, or without one.
 var ErrEncryptionKey = errors.New("catalog: the catalog is not encrypted with this encryption key")
 
-// Close flushes and closes the store.
-func (c *Catalog) Close() error { return c.db.Close() }
+// Close flushes and closes the store; closing again does nothing.
+func (c *Catalog) Close() error {
+	c.gate.lock(context.Background())
+	defer c.gate.unlock()
+	if c.db == nil {
+		return nil
+	}
+	err := c.db.Close()
+	c.db = nil
+	return err
+}
+
+// errClosed is what every call returns once the catalog is closed (or a
+// Rekey could not reopen it).
+var errClosed = errors.New("catalog: closed")
+
+// use runs fn with the open database, shared with every other use and
+// excluded from Rekey.
+func (c *Catalog) use(fn func(db *badger.DB) error) error {
+	c.gate.enter()
+	defer c.gate.leave()
+	if c.db == nil {
+		return errClosed
+	}
+	return fn(c.db)
+}
 
 // RunGC reclaims value-log space; the server calls it periodically.
 func (c *Catalog) RunGC() {
-	for c.db.RunValueLogGC(0.5) == nil {
-	}
+	c.use(func(db *badger.DB) error {
+		for db.RunValueLogGC(0.5) == nil {
+		}
+		return nil
+	})
 }
 
 // maxConflictRetries bounds how often Update retries a transaction that lost
@@ -87,7 +127,9 @@ func (c *Catalog) Update(ctx context.Context, fn func(*Txn) error) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		err := c.db.Update(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+		err := c.use(func(db *badger.DB) error {
+			return db.Update(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+		})
 		if errors.Is(err, badger.ErrConflict) && attempt < maxConflictRetries {
 			time.Sleep(time.Duration(attempt+1) * time.Millisecond)
 			continue
@@ -105,7 +147,9 @@ var ErrConflict = errors.New("catalog: transaction conflict")
 // whether a commit happened (to void a journal entry) use Attempt; others
 // use Update.
 func (c *Catalog) Attempt(fn func(*Txn) error) error {
-	err := c.db.Update(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+	err := c.use(func(db *badger.DB) error {
+		return db.Update(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+	})
 	if errors.Is(err, badger.ErrConflict) {
 		return fmt.Errorf("%w: %w", ErrConflict, err)
 	}
@@ -114,7 +158,9 @@ func (c *Catalog) Attempt(fn func(*Txn) error) error {
 
 // View runs fn in a read-only snapshot.
 func (c *Catalog) View(fn func(*Txn) error) error {
-	return c.db.View(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+	return c.use(func(db *badger.DB) error {
+		return db.View(func(t *badger.Txn) error { return fn(&Txn{t: t}) })
+	})
 }
 
 // badgerLogger forwards Badger's log lines to slog, dropping info/debug chatter.

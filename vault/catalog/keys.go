@@ -18,6 +18,9 @@ import (
 //	mfa/<name>                                    -> recordv1.MFADevice
 //	meta/<name>                                   -> small settings (clock mark, ...)
 //	fixity/<^start-time big-endian>               -> recordv1.FixityReport, newest first
+//	kms/<name>                                    -> recordv1.KMSKey
+//	kmsuse/<kms key>/<vault>/<version-id>         -> empty: a version encrypted under the KMS key
+//	ap/<name>                                     -> recordv1.AccessPoint (accesspoint.go)
 //
 // Archive keys cannot contain NUL, so "\x00" ends the key and keys sort in
 // byte order with all of a key's versions together. The version id's 16
@@ -32,6 +35,9 @@ var (
 	fixityPrefix  = []byte("fixity/")
 	prinPrefix    = []byte("prin/")
 	blobPrefix    = []byte("blob/")
+	kmsKeyPrefix  = []byte("kms/")
+	kmsUsePrefix  = []byte("kmsuse/")
+	apPrefix      = []byte("ap/")
 )
 
 // blobKey holds the bytes of a small archive stored inline. They live

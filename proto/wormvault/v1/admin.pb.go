@@ -900,6 +900,151 @@ func (x *AcknowledgeClockResponse) GetStatus() *GetClockStatusResponse {
 	return nil
 }
 
+type RotateMasterKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateMasterKeyRequest) Reset() {
+	*x = RotateMasterKeyRequest{}
+	mi := &file_wormvault_v1_admin_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateMasterKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateMasterKeyRequest) ProtoMessage() {}
+
+func (x *RotateMasterKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_admin_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateMasterKeyRequest.ProtoReflect.Descriptor instead.
+func (*RotateMasterKeyRequest) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{14}
+}
+
+type RotateMasterKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// SERVICE-mode versions whose data key was re-wrapped.
+	RewrappedVersions int64 `protobuf:"varint,1,opt,name=rewrapped_versions,json=rewrappedVersions,proto3" json:"rewrapped_versions,omitempty"`
+	// KMS keys whose material was re-wrapped.
+	RewrappedKmsKeys int64 `protobuf:"varint,2,opt,name=rewrapped_kms_keys,json=rewrappedKmsKeys,proto3" json:"rewrapped_kms_keys,omitempty"`
+	// MFA devices whose secret was re-wrapped.
+	RewrappedMfaDevices int64 `protobuf:"varint,3,opt,name=rewrapped_mfa_devices,json=rewrappedMfaDevices,proto3" json:"rewrapped_mfa_devices,omitempty"`
+	// Versions whose data key unwrapped under neither key (damaged records):
+	// "vault/key@version". They were unreadable before the rotation too.
+	SkippedVersions []string `protobuf:"bytes,4,rep,name=skipped_versions,json=skippedVersions,proto3" json:"skipped_versions,omitempty"`
+	// Ids (not the keys) of the master keys before and after.
+	OldKeyId string `protobuf:"bytes,5,opt,name=old_key_id,json=oldKeyId,proto3" json:"old_key_id,omitempty"`
+	NewKeyId string `protobuf:"bytes,6,opt,name=new_key_id,json=newKeyId,proto3" json:"new_key_id,omitempty"`
+	// Where the old key was kept, for the operator to destroy.
+	OldKeyFile string `protobuf:"bytes,7,opt,name=old_key_file,json=oldKeyFile,proto3" json:"old_key_file,omitempty"`
+	// True when this call finished a rotation an earlier call or a crash
+	// interrupted rather than starting a new one.
+	Resumed       bool `protobuf:"varint,8,opt,name=resumed,proto3" json:"resumed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RotateMasterKeyResponse) Reset() {
+	*x = RotateMasterKeyResponse{}
+	mi := &file_wormvault_v1_admin_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateMasterKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateMasterKeyResponse) ProtoMessage() {}
+
+func (x *RotateMasterKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_admin_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateMasterKeyResponse.ProtoReflect.Descriptor instead.
+func (*RotateMasterKeyResponse) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_admin_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RotateMasterKeyResponse) GetRewrappedVersions() int64 {
+	if x != nil {
+		return x.RewrappedVersions
+	}
+	return 0
+}
+
+func (x *RotateMasterKeyResponse) GetRewrappedKmsKeys() int64 {
+	if x != nil {
+		return x.RewrappedKmsKeys
+	}
+	return 0
+}
+
+func (x *RotateMasterKeyResponse) GetRewrappedMfaDevices() int64 {
+	if x != nil {
+		return x.RewrappedMfaDevices
+	}
+	return 0
+}
+
+func (x *RotateMasterKeyResponse) GetSkippedVersions() []string {
+	if x != nil {
+		return x.SkippedVersions
+	}
+	return nil
+}
+
+func (x *RotateMasterKeyResponse) GetOldKeyId() string {
+	if x != nil {
+		return x.OldKeyId
+	}
+	return ""
+}
+
+func (x *RotateMasterKeyResponse) GetNewKeyId() string {
+	if x != nil {
+		return x.NewKeyId
+	}
+	return ""
+}
+
+func (x *RotateMasterKeyResponse) GetOldKeyFile() string {
+	if x != nil {
+		return x.OldKeyFile
+	}
+	return ""
+}
+
+func (x *RotateMasterKeyResponse) GetResumed() bool {
+	if x != nil {
+		return x.Resumed
+	}
+	return false
+}
+
 var File_wormvault_v1_admin_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_admin_proto_rawDesc = "" +
@@ -965,19 +1110,33 @@ const file_wormvault_v1_admin_proto_rawDesc = "" +
 	"\x06reason\x18\x05 \x01(\tR\x06reason\"\x19\n" +
 	"\x17AcknowledgeClockRequest\"X\n" +
 	"\x18AcknowledgeClockResponse\x12<\n" +
-	"\x06status\x18\x01 \x01(\v2$.wormvault.v1.GetClockStatusResponseR\x06status*]\n" +
+	"\x06status\x18\x01 \x01(\v2$.wormvault.v1.GetClockStatusResponseR\x06status\"\x18\n" +
+	"\x16RotateMasterKeyRequest\"\xcd\x02\n" +
+	"\x17RotateMasterKeyResponse\x12-\n" +
+	"\x12rewrapped_versions\x18\x01 \x01(\x03R\x11rewrappedVersions\x12,\n" +
+	"\x12rewrapped_kms_keys\x18\x02 \x01(\x03R\x10rewrappedKmsKeys\x122\n" +
+	"\x15rewrapped_mfa_devices\x18\x03 \x01(\x03R\x13rewrappedMfaDevices\x12)\n" +
+	"\x10skipped_versions\x18\x04 \x03(\tR\x0fskippedVersions\x12\x1c\n" +
+	"\n" +
+	"old_key_id\x18\x05 \x01(\tR\boldKeyId\x12\x1c\n" +
+	"\n" +
+	"new_key_id\x18\x06 \x01(\tR\bnewKeyId\x12 \n" +
+	"\fold_key_file\x18\a \x01(\tR\n" +
+	"oldKeyFile\x12\x18\n" +
+	"\aresumed\x18\b \x01(\bR\aresumed*]\n" +
 	"\n" +
 	"ClockState\x12\x1b\n" +
 	"\x17CLOCK_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13CLOCK_STATE_TRUSTED\x10\x01\x12\x19\n" +
-	"\x15CLOCK_STATE_UNTRUSTED\x10\x022\x9a\x04\n" +
+	"\x15CLOCK_STATE_UNTRUSTED\x10\x022\xfa\x04\n" +
 	"\fAdminService\x12a\n" +
 	"\x10GetStorageStatus\x12%.wormvault.v1.GetStorageStatusRequest\x1a&.wormvault.v1.GetStorageStatusResponse\x12?\n" +
 	"\x04Heal\x12\x19.wormvault.v1.HealRequest\x1a\x1a.wormvault.v1.HealResponse0\x01\x12@\n" +
 	"\x05Scrub\x12\x1a.wormvault.v1.ScrubRequest\x1a\x1b.wormvault.v1.ScrubResponse\x12d\n" +
 	"\x11ListFixityReports\x12&.wormvault.v1.ListFixityReportsRequest\x1a'.wormvault.v1.ListFixityReportsResponse\x12[\n" +
 	"\x0eGetClockStatus\x12#.wormvault.v1.GetClockStatusRequest\x1a$.wormvault.v1.GetClockStatusResponse\x12a\n" +
-	"\x10AcknowledgeClock\x12%.wormvault.v1.AcknowledgeClockRequest\x1a&.wormvault.v1.AcknowledgeClockResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
+	"\x10AcknowledgeClock\x12%.wormvault.v1.AcknowledgeClockRequest\x1a&.wormvault.v1.AcknowledgeClockResponse\x12^\n" +
+	"\x0fRotateMasterKey\x12$.wormvault.v1.RotateMasterKeyRequest\x1a%.wormvault.v1.RotateMasterKeyResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
 
 var (
 	file_wormvault_v1_admin_proto_rawDescOnce sync.Once
@@ -992,7 +1151,7 @@ func file_wormvault_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_wormvault_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_wormvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_wormvault_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_wormvault_v1_admin_proto_goTypes = []any{
 	(ClockState)(0),                   // 0: wormvault.v1.ClockState
 	(*GetStorageStatusRequest)(nil),   // 1: wormvault.v1.GetStorageStatusRequest
@@ -1009,18 +1168,20 @@ var file_wormvault_v1_admin_proto_goTypes = []any{
 	(*GetClockStatusResponse)(nil),    // 12: wormvault.v1.GetClockStatusResponse
 	(*AcknowledgeClockRequest)(nil),   // 13: wormvault.v1.AcknowledgeClockRequest
 	(*AcknowledgeClockResponse)(nil),  // 14: wormvault.v1.AcknowledgeClockResponse
-	(*timestamppb.Timestamp)(nil),     // 15: google.protobuf.Timestamp
+	(*RotateMasterKeyRequest)(nil),    // 15: wormvault.v1.RotateMasterKeyRequest
+	(*RotateMasterKeyResponse)(nil),   // 16: wormvault.v1.RotateMasterKeyResponse
+	(*timestamppb.Timestamp)(nil),     // 17: google.protobuf.Timestamp
 }
 var file_wormvault_v1_admin_proto_depIdxs = []int32{
 	2,  // 0: wormvault.v1.GetStorageStatusResponse.drives:type_name -> wormvault.v1.DriveStatus
-	15, // 1: wormvault.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
-	15, // 2: wormvault.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	17, // 1: wormvault.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	17, // 2: wormvault.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
 	6,  // 3: wormvault.v1.ScrubResponse.report:type_name -> wormvault.v1.FixityReport
 	6,  // 4: wormvault.v1.ListFixityReportsResponse.reports:type_name -> wormvault.v1.FixityReport
 	0,  // 5: wormvault.v1.GetClockStatusResponse.state:type_name -> wormvault.v1.ClockState
-	15, // 6: wormvault.v1.GetClockStatusResponse.wall_time:type_name -> google.protobuf.Timestamp
-	15, // 7: wormvault.v1.GetClockStatusResponse.trusted_time:type_name -> google.protobuf.Timestamp
-	15, // 8: wormvault.v1.GetClockStatusResponse.high_water_mark:type_name -> google.protobuf.Timestamp
+	17, // 6: wormvault.v1.GetClockStatusResponse.wall_time:type_name -> google.protobuf.Timestamp
+	17, // 7: wormvault.v1.GetClockStatusResponse.trusted_time:type_name -> google.protobuf.Timestamp
+	17, // 8: wormvault.v1.GetClockStatusResponse.high_water_mark:type_name -> google.protobuf.Timestamp
 	12, // 9: wormvault.v1.AcknowledgeClockResponse.status:type_name -> wormvault.v1.GetClockStatusResponse
 	1,  // 10: wormvault.v1.AdminService.GetStorageStatus:input_type -> wormvault.v1.GetStorageStatusRequest
 	4,  // 11: wormvault.v1.AdminService.Heal:input_type -> wormvault.v1.HealRequest
@@ -1028,14 +1189,16 @@ var file_wormvault_v1_admin_proto_depIdxs = []int32{
 	9,  // 13: wormvault.v1.AdminService.ListFixityReports:input_type -> wormvault.v1.ListFixityReportsRequest
 	11, // 14: wormvault.v1.AdminService.GetClockStatus:input_type -> wormvault.v1.GetClockStatusRequest
 	13, // 15: wormvault.v1.AdminService.AcknowledgeClock:input_type -> wormvault.v1.AcknowledgeClockRequest
-	3,  // 16: wormvault.v1.AdminService.GetStorageStatus:output_type -> wormvault.v1.GetStorageStatusResponse
-	5,  // 17: wormvault.v1.AdminService.Heal:output_type -> wormvault.v1.HealResponse
-	8,  // 18: wormvault.v1.AdminService.Scrub:output_type -> wormvault.v1.ScrubResponse
-	10, // 19: wormvault.v1.AdminService.ListFixityReports:output_type -> wormvault.v1.ListFixityReportsResponse
-	12, // 20: wormvault.v1.AdminService.GetClockStatus:output_type -> wormvault.v1.GetClockStatusResponse
-	14, // 21: wormvault.v1.AdminService.AcknowledgeClock:output_type -> wormvault.v1.AcknowledgeClockResponse
-	16, // [16:22] is the sub-list for method output_type
-	10, // [10:16] is the sub-list for method input_type
+	15, // 16: wormvault.v1.AdminService.RotateMasterKey:input_type -> wormvault.v1.RotateMasterKeyRequest
+	3,  // 17: wormvault.v1.AdminService.GetStorageStatus:output_type -> wormvault.v1.GetStorageStatusResponse
+	5,  // 18: wormvault.v1.AdminService.Heal:output_type -> wormvault.v1.HealResponse
+	8,  // 19: wormvault.v1.AdminService.Scrub:output_type -> wormvault.v1.ScrubResponse
+	10, // 20: wormvault.v1.AdminService.ListFixityReports:output_type -> wormvault.v1.ListFixityReportsResponse
+	12, // 21: wormvault.v1.AdminService.GetClockStatus:output_type -> wormvault.v1.GetClockStatusResponse
+	14, // 22: wormvault.v1.AdminService.AcknowledgeClock:output_type -> wormvault.v1.AcknowledgeClockResponse
+	16, // 23: wormvault.v1.AdminService.RotateMasterKey:output_type -> wormvault.v1.RotateMasterKeyResponse
+	17, // [17:24] is the sub-list for method output_type
+	10, // [10:17] is the sub-list for method input_type
 	10, // [10:10] is the sub-list for extension type_name
 	10, // [10:10] is the sub-list for extension extendee
 	0,  // [0:10] is the sub-list for field type_name
@@ -1052,7 +1215,7 @@ func file_wormvault_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_v1_admin_proto_rawDesc), len(file_wormvault_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

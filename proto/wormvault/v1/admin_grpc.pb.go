@@ -25,6 +25,7 @@ const (
 	AdminService_ListFixityReports_FullMethodName = "/wormvault.v1.AdminService/ListFixityReports"
 	AdminService_GetClockStatus_FullMethodName    = "/wormvault.v1.AdminService/GetClockStatus"
 	AdminService_AcknowledgeClock_FullMethodName  = "/wormvault.v1.AdminService/AcknowledgeClock"
+	AdminService_RotateMasterKey_FullMethodName   = "/wormvault.v1.AdminService/RotateMasterKey"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -47,6 +48,12 @@ type AdminServiceClient interface {
 	// AcknowledgeClock accepts the current wall-clock time after a forward
 	// jump. Root only; audited.
 	AcknowledgeClock(ctx context.Context, in *AcknowledgeClockRequest, opts ...grpc.CallOption) (*AcknowledgeClockResponse, error)
+	// RotateMasterKey replaces the master key: every key wrapped under it
+	// (SERVICE data keys, KMS key material, MFA secrets, the receipt signing
+	// key) is re-wrapped under a new one without rewriting archive bytes,
+	// and the catalog's encryption is re-keyed. The old key file is kept as
+	// master.key.old-<time> for the operator to destroy. Root only; audited.
+	RotateMasterKey(ctx context.Context, in *RotateMasterKeyRequest, opts ...grpc.CallOption) (*RotateMasterKeyResponse, error)
 }
 
 type adminServiceClient struct {
@@ -126,6 +133,16 @@ func (c *adminServiceClient) AcknowledgeClock(ctx context.Context, in *Acknowled
 	return out, nil
 }
 
+func (c *adminServiceClient) RotateMasterKey(ctx context.Context, in *RotateMasterKeyRequest, opts ...grpc.CallOption) (*RotateMasterKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RotateMasterKeyResponse)
+	err := c.cc.Invoke(ctx, AdminService_RotateMasterKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -146,6 +163,12 @@ type AdminServiceServer interface {
 	// AcknowledgeClock accepts the current wall-clock time after a forward
 	// jump. Root only; audited.
 	AcknowledgeClock(context.Context, *AcknowledgeClockRequest) (*AcknowledgeClockResponse, error)
+	// RotateMasterKey replaces the master key: every key wrapped under it
+	// (SERVICE data keys, KMS key material, MFA secrets, the receipt signing
+	// key) is re-wrapped under a new one without rewriting archive bytes,
+	// and the catalog's encryption is re-keyed. The old key file is kept as
+	// master.key.old-<time> for the operator to destroy. Root only; audited.
+	RotateMasterKey(context.Context, *RotateMasterKeyRequest) (*RotateMasterKeyResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -173,6 +196,9 @@ func (UnimplementedAdminServiceServer) GetClockStatus(context.Context, *GetClock
 }
 func (UnimplementedAdminServiceServer) AcknowledgeClock(context.Context, *AcknowledgeClockRequest) (*AcknowledgeClockResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method AcknowledgeClock not implemented")
+}
+func (UnimplementedAdminServiceServer) RotateMasterKey(context.Context, *RotateMasterKeyRequest) (*RotateMasterKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RotateMasterKey not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -296,6 +322,24 @@ func _AdminService_AcknowledgeClock_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_RotateMasterKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateMasterKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).RotateMasterKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_RotateMasterKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).RotateMasterKey(ctx, req.(*RotateMasterKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -322,6 +366,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "AcknowledgeClock",
 			Handler:    _AdminService_AcknowledgeClock_Handler,
+		},
+		{
+			MethodName: "RotateMasterKey",
+			Handler:    _AdminService_RotateMasterKey_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

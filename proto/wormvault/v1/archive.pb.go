@@ -7,6 +7,7 @@
 package wormvaultv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -213,8 +214,10 @@ func (*UploadArchiveRequest_Header) isUploadArchiveRequest_Data() {}
 func (*UploadArchiveRequest_Chunk) isUploadArchiveRequest_Data() {}
 
 type UploadArchiveResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Archive       *Archive               `protobuf:"bytes,1,opt,name=archive,proto3" json:"archive,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Archive *Archive               `protobuf:"bytes,1,opt,name=archive,proto3" json:"archive,omitempty"`
+	// The signed receipt of the committed state.
+	Receipt       *Receipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -252,6 +255,13 @@ func (*UploadArchiveResponse) Descriptor() ([]byte, []int) {
 func (x *UploadArchiveResponse) GetArchive() *Archive {
 	if x != nil {
 		return x.Archive
+	}
+	return nil
+}
+
+func (x *UploadArchiveResponse) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
 	}
 	return nil
 }
@@ -852,8 +862,10 @@ func (x *SetRetentionRequest) GetBypassGovernanceRetention() bool {
 }
 
 type SetRetentionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Archive       *Archive               `protobuf:"bytes,1,opt,name=archive,proto3" json:"archive,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Archive *Archive               `protobuf:"bytes,1,opt,name=archive,proto3" json:"archive,omitempty"`
+	// The signed receipt of the committed state.
+	Receipt       *Receipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -891,6 +903,13 @@ func (*SetRetentionResponse) Descriptor() ([]byte, []int) {
 func (x *SetRetentionResponse) GetArchive() *Archive {
 	if x != nil {
 		return x.Archive
+	}
+	return nil
+}
+
+func (x *SetRetentionResponse) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
 	}
 	return nil
 }
@@ -1094,8 +1113,10 @@ func (x *SetLegalHoldRequest) GetReason() string {
 }
 
 type SetLegalHoldResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Archive       *Archive               `protobuf:"bytes,1,opt,name=archive,proto3" json:"archive,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Archive *Archive               `protobuf:"bytes,1,opt,name=archive,proto3" json:"archive,omitempty"`
+	// The signed receipt of the committed state.
+	Receipt       *Receipt `protobuf:"bytes,2,opt,name=receipt,proto3" json:"receipt,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1133,6 +1154,13 @@ func (*SetLegalHoldResponse) Descriptor() ([]byte, []int) {
 func (x *SetLegalHoldResponse) GetArchive() *Archive {
 	if x != nil {
 		return x.Archive
+	}
+	return nil
+}
+
+func (x *SetLegalHoldResponse) GetReceipt() *Receipt {
+	if x != nil {
+		return x.Receipt
 	}
 	return nil
 }
@@ -1480,7 +1508,7 @@ var File_wormvault_v1_archive_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\n" +
-	"\x1awormvault/v1/archive.proto\x12\fwormvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wormvault/v1/types.proto\"\x9b\x03\n" +
+	"\x1awormvault/v1/archive.proto\x12\fwormvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wormvault/v1/types.proto\"\x9b\x03\n" +
 	"\rArchiveHeader\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12!\n" +
@@ -1499,9 +1527,10 @@ const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\x14UploadArchiveRequest\x125\n" +
 	"\x06header\x18\x01 \x01(\v2\x1b.wormvault.v1.ArchiveHeaderH\x00R\x06header\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +
-	"\x04data\"H\n" +
+	"\x04data\"y\n" +
 	"\x15UploadArchiveResponse\x12/\n" +
-	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveR\aarchive\"\x8f\x01\n" +
+	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveR\aarchive\x12/\n" +
+	"\areceipt\x18\x02 \x01(\v2\x15.wormvault.v1.ReceiptR\areceipt\"\x8f\x01\n" +
 	"\x16DownloadArchiveRequest\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -1546,9 +1575,10 @@ const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\n" +
 	"version_id\x18\x03 \x01(\tR\tversionId\x125\n" +
 	"\tretention\x18\x04 \x01(\v2\x17.wormvault.v1.RetentionR\tretention\x12>\n" +
-	"\x1bbypass_governance_retention\x18\x05 \x01(\bR\x19bypassGovernanceRetention\"G\n" +
+	"\x1bbypass_governance_retention\x18\x05 \x01(\bR\x19bypassGovernanceRetention\"x\n" +
 	"\x14SetRetentionResponse\x12/\n" +
-	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveR\aarchive\"\\\n" +
+	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveR\aarchive\x12/\n" +
+	"\areceipt\x18\x02 \x01(\v2\x15.wormvault.v1.ReceiptR\areceipt\"\\\n" +
 	"\x13GetRetentionRequest\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -1566,9 +1596,10 @@ const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\n" +
 	"legal_hold\x18\x04 \x01(\bR\tlegalHold\x12\x17\n" +
 	"\ahold_id\x18\x05 \x01(\tR\x06holdId\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"G\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\"x\n" +
 	"\x14SetLegalHoldResponse\x12/\n" +
-	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveR\aarchive\"\\\n" +
+	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveR\aarchive\x12/\n" +
+	"\areceipt\x18\x02 \x01(\v2\x15.wormvault.v1.ReceiptR\areceipt\"\\\n" +
 	"\x13GetLegalHoldRequest\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -1598,19 +1629,20 @@ const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\n" +
 	"version_id\x18\x01 \x01(\tR\tversionId\x12:\n" +
 	"\vprotections\x18\x02 \x03(\v2\x18.wormvault.v1.ProtectionR\vprotections\x12\x1c\n" +
-	"\tdeletable\x18\x03 \x01(\bR\tdeletable2\x92\a\n" +
+	"\tdeletable\x18\x03 \x01(\bR\tdeletable2\xbf\n" +
+	"\n" +
 	"\x0eArchiveService\x12Z\n" +
 	"\rUploadArchive\x12\".wormvault.v1.UploadArchiveRequest\x1a#.wormvault.v1.UploadArchiveResponse(\x01\x12`\n" +
-	"\x0fDownloadArchive\x12$.wormvault.v1.DownloadArchiveRequest\x1a%.wormvault.v1.DownloadArchiveResponse0\x01\x12O\n" +
+	"\x0fDownloadArchive\x12$.wormvault.v1.DownloadArchiveRequest\x1a%.wormvault.v1.DownloadArchiveResponse0\x01\x12}\n" +
 	"\n" +
-	"GetArchive\x12\x1f.wormvault.v1.GetArchiveRequest\x1a .wormvault.v1.GetArchiveResponse\x12U\n" +
-	"\fListArchives\x12!.wormvault.v1.ListArchivesRequest\x1a\".wormvault.v1.ListArchivesResponse\x12X\n" +
-	"\rDeleteArchive\x12\".wormvault.v1.DeleteArchiveRequest\x1a#.wormvault.v1.DeleteArchiveResponse\x12U\n" +
-	"\fSetRetention\x12!.wormvault.v1.SetRetentionRequest\x1a\".wormvault.v1.SetRetentionResponse\x12U\n" +
-	"\fGetRetention\x12!.wormvault.v1.GetRetentionRequest\x1a\".wormvault.v1.GetRetentionResponse\x12U\n" +
-	"\fSetLegalHold\x12!.wormvault.v1.SetLegalHoldRequest\x1a\".wormvault.v1.SetLegalHoldResponse\x12U\n" +
-	"\fGetLegalHold\x12!.wormvault.v1.GetLegalHoldRequest\x1a\".wormvault.v1.GetLegalHoldResponse\x12d\n" +
-	"\x11ExplainProtection\x12&.wormvault.v1.ExplainProtectionRequest\x1a'.wormvault.v1.ExplainProtectionResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
+	"GetArchive\x12\x1f.wormvault.v1.GetArchiveRequest\x1a .wormvault.v1.GetArchiveResponse\",\x82\xd3\xe4\x93\x02&\x12$/v1/vaults/{vault}/archives/{key=**}\x12z\n" +
+	"\fListArchives\x12!.wormvault.v1.ListArchivesRequest\x1a\".wormvault.v1.ListArchivesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/vaults/{vault}/archives\x12\x86\x01\n" +
+	"\rDeleteArchive\x12\".wormvault.v1.DeleteArchiveRequest\x1a#.wormvault.v1.DeleteArchiveResponse\",\x82\xd3\xe4\x93\x02&*$/v1/vaults/{vault}/archives/{key=**}\x12\x90\x01\n" +
+	"\fSetRetention\x12!.wormvault.v1.SetRetentionRequest\x1a\".wormvault.v1.SetRetentionResponse\"9\x82\xd3\xe4\x93\x023:\x01*\x1a./v1/vaults/{vault}/archives/{key=**}:retention\x12\x8d\x01\n" +
+	"\fGetRetention\x12!.wormvault.v1.GetRetentionRequest\x1a\".wormvault.v1.GetRetentionResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/vaults/{vault}/archives/{key=**}:retention\x12\x90\x01\n" +
+	"\fSetLegalHold\x12!.wormvault.v1.SetLegalHoldRequest\x1a\".wormvault.v1.SetLegalHoldResponse\"9\x82\xd3\xe4\x93\x023:\x01*\x1a./v1/vaults/{vault}/archives/{key=**}:legalHold\x12\x8d\x01\n" +
+	"\fGetLegalHold\x12!.wormvault.v1.GetLegalHoldRequest\x1a\".wormvault.v1.GetLegalHoldResponse\"6\x82\xd3\xe4\x93\x020\x12./v1/vaults/{vault}/archives/{key=**}:legalHold\x12\xa4\x01\n" +
+	"\x11ExplainProtection\x12&.wormvault.v1.ExplainProtectionRequest\x1a'.wormvault.v1.ExplainProtectionResponse\">\x82\xd3\xe4\x93\x028\x126/v1/vaults/{vault}/archives/{key=**}:explainProtectionB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
 
 var (
 	file_wormvault_v1_archive_proto_rawDescOnce sync.Once
@@ -1652,9 +1684,10 @@ var file_wormvault_v1_archive_proto_goTypes = []any{
 	(*Retention)(nil),                 // 23: wormvault.v1.Retention
 	(*EncryptionInfo)(nil),            // 24: wormvault.v1.EncryptionInfo
 	(*Archive)(nil),                   // 25: wormvault.v1.Archive
-	(*LegalHoldEntry)(nil),            // 26: wormvault.v1.LegalHoldEntry
-	(*timestamppb.Timestamp)(nil),     // 27: google.protobuf.Timestamp
-	(RetentionMode)(0),                // 28: wormvault.v1.RetentionMode
+	(*Receipt)(nil),                   // 26: wormvault.v1.Receipt
+	(*LegalHoldEntry)(nil),            // 27: wormvault.v1.LegalHoldEntry
+	(*timestamppb.Timestamp)(nil),     // 28: google.protobuf.Timestamp
+	(RetentionMode)(0),                // 29: wormvault.v1.RetentionMode
 }
 var file_wormvault_v1_archive_proto_depIdxs = []int32{
 	22, // 0: wormvault.v1.ArchiveHeader.metadata:type_name -> wormvault.v1.ArchiveHeader.MetadataEntry
@@ -1662,42 +1695,45 @@ var file_wormvault_v1_archive_proto_depIdxs = []int32{
 	24, // 2: wormvault.v1.ArchiveHeader.encryption:type_name -> wormvault.v1.EncryptionInfo
 	0,  // 3: wormvault.v1.UploadArchiveRequest.header:type_name -> wormvault.v1.ArchiveHeader
 	25, // 4: wormvault.v1.UploadArchiveResponse.archive:type_name -> wormvault.v1.Archive
-	25, // 5: wormvault.v1.DownloadArchiveResponse.archive:type_name -> wormvault.v1.Archive
-	25, // 6: wormvault.v1.GetArchiveResponse.archive:type_name -> wormvault.v1.Archive
-	25, // 7: wormvault.v1.ListArchivesResponse.archives:type_name -> wormvault.v1.Archive
-	23, // 8: wormvault.v1.SetRetentionRequest.retention:type_name -> wormvault.v1.Retention
-	25, // 9: wormvault.v1.SetRetentionResponse.archive:type_name -> wormvault.v1.Archive
-	23, // 10: wormvault.v1.GetRetentionResponse.retention:type_name -> wormvault.v1.Retention
-	25, // 11: wormvault.v1.SetLegalHoldResponse.archive:type_name -> wormvault.v1.Archive
-	26, // 12: wormvault.v1.GetLegalHoldResponse.holds:type_name -> wormvault.v1.LegalHoldEntry
-	27, // 13: wormvault.v1.Protection.end_time:type_name -> google.protobuf.Timestamp
-	28, // 14: wormvault.v1.Protection.retention_mode:type_name -> wormvault.v1.RetentionMode
-	20, // 15: wormvault.v1.ExplainProtectionResponse.protections:type_name -> wormvault.v1.Protection
-	1,  // 16: wormvault.v1.ArchiveService.UploadArchive:input_type -> wormvault.v1.UploadArchiveRequest
-	3,  // 17: wormvault.v1.ArchiveService.DownloadArchive:input_type -> wormvault.v1.DownloadArchiveRequest
-	5,  // 18: wormvault.v1.ArchiveService.GetArchive:input_type -> wormvault.v1.GetArchiveRequest
-	7,  // 19: wormvault.v1.ArchiveService.ListArchives:input_type -> wormvault.v1.ListArchivesRequest
-	9,  // 20: wormvault.v1.ArchiveService.DeleteArchive:input_type -> wormvault.v1.DeleteArchiveRequest
-	11, // 21: wormvault.v1.ArchiveService.SetRetention:input_type -> wormvault.v1.SetRetentionRequest
-	13, // 22: wormvault.v1.ArchiveService.GetRetention:input_type -> wormvault.v1.GetRetentionRequest
-	15, // 23: wormvault.v1.ArchiveService.SetLegalHold:input_type -> wormvault.v1.SetLegalHoldRequest
-	17, // 24: wormvault.v1.ArchiveService.GetLegalHold:input_type -> wormvault.v1.GetLegalHoldRequest
-	19, // 25: wormvault.v1.ArchiveService.ExplainProtection:input_type -> wormvault.v1.ExplainProtectionRequest
-	2,  // 26: wormvault.v1.ArchiveService.UploadArchive:output_type -> wormvault.v1.UploadArchiveResponse
-	4,  // 27: wormvault.v1.ArchiveService.DownloadArchive:output_type -> wormvault.v1.DownloadArchiveResponse
-	6,  // 28: wormvault.v1.ArchiveService.GetArchive:output_type -> wormvault.v1.GetArchiveResponse
-	8,  // 29: wormvault.v1.ArchiveService.ListArchives:output_type -> wormvault.v1.ListArchivesResponse
-	10, // 30: wormvault.v1.ArchiveService.DeleteArchive:output_type -> wormvault.v1.DeleteArchiveResponse
-	12, // 31: wormvault.v1.ArchiveService.SetRetention:output_type -> wormvault.v1.SetRetentionResponse
-	14, // 32: wormvault.v1.ArchiveService.GetRetention:output_type -> wormvault.v1.GetRetentionResponse
-	16, // 33: wormvault.v1.ArchiveService.SetLegalHold:output_type -> wormvault.v1.SetLegalHoldResponse
-	18, // 34: wormvault.v1.ArchiveService.GetLegalHold:output_type -> wormvault.v1.GetLegalHoldResponse
-	21, // 35: wormvault.v1.ArchiveService.ExplainProtection:output_type -> wormvault.v1.ExplainProtectionResponse
-	26, // [26:36] is the sub-list for method output_type
-	16, // [16:26] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	26, // 5: wormvault.v1.UploadArchiveResponse.receipt:type_name -> wormvault.v1.Receipt
+	25, // 6: wormvault.v1.DownloadArchiveResponse.archive:type_name -> wormvault.v1.Archive
+	25, // 7: wormvault.v1.GetArchiveResponse.archive:type_name -> wormvault.v1.Archive
+	25, // 8: wormvault.v1.ListArchivesResponse.archives:type_name -> wormvault.v1.Archive
+	23, // 9: wormvault.v1.SetRetentionRequest.retention:type_name -> wormvault.v1.Retention
+	25, // 10: wormvault.v1.SetRetentionResponse.archive:type_name -> wormvault.v1.Archive
+	26, // 11: wormvault.v1.SetRetentionResponse.receipt:type_name -> wormvault.v1.Receipt
+	23, // 12: wormvault.v1.GetRetentionResponse.retention:type_name -> wormvault.v1.Retention
+	25, // 13: wormvault.v1.SetLegalHoldResponse.archive:type_name -> wormvault.v1.Archive
+	26, // 14: wormvault.v1.SetLegalHoldResponse.receipt:type_name -> wormvault.v1.Receipt
+	27, // 15: wormvault.v1.GetLegalHoldResponse.holds:type_name -> wormvault.v1.LegalHoldEntry
+	28, // 16: wormvault.v1.Protection.end_time:type_name -> google.protobuf.Timestamp
+	29, // 17: wormvault.v1.Protection.retention_mode:type_name -> wormvault.v1.RetentionMode
+	20, // 18: wormvault.v1.ExplainProtectionResponse.protections:type_name -> wormvault.v1.Protection
+	1,  // 19: wormvault.v1.ArchiveService.UploadArchive:input_type -> wormvault.v1.UploadArchiveRequest
+	3,  // 20: wormvault.v1.ArchiveService.DownloadArchive:input_type -> wormvault.v1.DownloadArchiveRequest
+	5,  // 21: wormvault.v1.ArchiveService.GetArchive:input_type -> wormvault.v1.GetArchiveRequest
+	7,  // 22: wormvault.v1.ArchiveService.ListArchives:input_type -> wormvault.v1.ListArchivesRequest
+	9,  // 23: wormvault.v1.ArchiveService.DeleteArchive:input_type -> wormvault.v1.DeleteArchiveRequest
+	11, // 24: wormvault.v1.ArchiveService.SetRetention:input_type -> wormvault.v1.SetRetentionRequest
+	13, // 25: wormvault.v1.ArchiveService.GetRetention:input_type -> wormvault.v1.GetRetentionRequest
+	15, // 26: wormvault.v1.ArchiveService.SetLegalHold:input_type -> wormvault.v1.SetLegalHoldRequest
+	17, // 27: wormvault.v1.ArchiveService.GetLegalHold:input_type -> wormvault.v1.GetLegalHoldRequest
+	19, // 28: wormvault.v1.ArchiveService.ExplainProtection:input_type -> wormvault.v1.ExplainProtectionRequest
+	2,  // 29: wormvault.v1.ArchiveService.UploadArchive:output_type -> wormvault.v1.UploadArchiveResponse
+	4,  // 30: wormvault.v1.ArchiveService.DownloadArchive:output_type -> wormvault.v1.DownloadArchiveResponse
+	6,  // 31: wormvault.v1.ArchiveService.GetArchive:output_type -> wormvault.v1.GetArchiveResponse
+	8,  // 32: wormvault.v1.ArchiveService.ListArchives:output_type -> wormvault.v1.ListArchivesResponse
+	10, // 33: wormvault.v1.ArchiveService.DeleteArchive:output_type -> wormvault.v1.DeleteArchiveResponse
+	12, // 34: wormvault.v1.ArchiveService.SetRetention:output_type -> wormvault.v1.SetRetentionResponse
+	14, // 35: wormvault.v1.ArchiveService.GetRetention:output_type -> wormvault.v1.GetRetentionResponse
+	16, // 36: wormvault.v1.ArchiveService.SetLegalHold:output_type -> wormvault.v1.SetLegalHoldResponse
+	18, // 37: wormvault.v1.ArchiveService.GetLegalHold:output_type -> wormvault.v1.GetLegalHoldResponse
+	21, // 38: wormvault.v1.ArchiveService.ExplainProtection:output_type -> wormvault.v1.ExplainProtectionResponse
+	29, // [29:39] is the sub-list for method output_type
+	19, // [19:29] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_v1_archive_proto_init() }

@@ -40,9 +40,14 @@ const (
 // retention and legal holds.
 type ArchiveServiceClient interface {
 	// UploadArchive streams a header, then chunks of up to 4 MiB. The version
-	// exists only once the response is sent.
+	// exists only once the response is sent. Over HTTP (no google.api.http
+	// rule can bind a client stream), the server maps
+	// PUT /v1/vaults/{vault}/archives/{key} with the bytes as the body onto
+	// this RPC (README: Browser and REST access).
 	UploadArchive(ctx context.Context, opts ...grpc.CallOption) (grpc.ClientStreamingClient[UploadArchiveRequest, UploadArchiveResponse], error)
-	// DownloadArchive streams the archive's metadata, then its bytes.
+	// DownloadArchive streams the archive's metadata, then its bytes. Over
+	// HTTP, GET /v1/vaults/{vault}/archives/{key}?alt=media returns the bytes
+	// as the response body.
 	DownloadArchive(ctx context.Context, in *DownloadArchiveRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadArchiveResponse], error)
 	// GetArchive returns one version's metadata.
 	GetArchive(ctx context.Context, in *GetArchiveRequest, opts ...grpc.CallOption) (*GetArchiveResponse, error)
@@ -193,9 +198,14 @@ func (c *archiveServiceClient) ExplainProtection(ctx context.Context, in *Explai
 // retention and legal holds.
 type ArchiveServiceServer interface {
 	// UploadArchive streams a header, then chunks of up to 4 MiB. The version
-	// exists only once the response is sent.
+	// exists only once the response is sent. Over HTTP (no google.api.http
+	// rule can bind a client stream), the server maps
+	// PUT /v1/vaults/{vault}/archives/{key} with the bytes as the body onto
+	// this RPC (README: Browser and REST access).
 	UploadArchive(grpc.ClientStreamingServer[UploadArchiveRequest, UploadArchiveResponse]) error
-	// DownloadArchive streams the archive's metadata, then its bytes.
+	// DownloadArchive streams the archive's metadata, then its bytes. Over
+	// HTTP, GET /v1/vaults/{vault}/archives/{key}?alt=media returns the bytes
+	// as the response body.
 	DownloadArchive(*DownloadArchiveRequest, grpc.ServerStreamingServer[DownloadArchiveResponse]) error
 	// GetArchive returns one version's metadata.
 	GetArchive(context.Context, *GetArchiveRequest) (*GetArchiveResponse, error)

@@ -7,6 +7,7 @@
 package wormvaultv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -396,11 +397,110 @@ func (x *VerifyAuditTrailResponse) GetReason() string {
 	return ""
 }
 
+type GetReceiptKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptKeyRequest) Reset() {
+	*x = GetReceiptKeyRequest{}
+	mi := &file_wormvault_v1_audit_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptKeyRequest) ProtoMessage() {}
+
+func (x *GetReceiptKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_audit_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetReceiptKeyRequest) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_audit_proto_rawDescGZIP(), []int{5}
+}
+
+type GetReceiptKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The raw 32-byte Ed25519 public key.
+	PublicKey []byte `protobuf:"bytes,1,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	// Hex of the first 8 bytes of SHA-256 of public_key; receipts name it.
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// "Ed25519".
+	Algorithm     string `protobuf:"bytes,3,opt,name=algorithm,proto3" json:"algorithm,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReceiptKeyResponse) Reset() {
+	*x = GetReceiptKeyResponse{}
+	mi := &file_wormvault_v1_audit_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReceiptKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReceiptKeyResponse) ProtoMessage() {}
+
+func (x *GetReceiptKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_audit_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReceiptKeyResponse.ProtoReflect.Descriptor instead.
+func (*GetReceiptKeyResponse) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_audit_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *GetReceiptKeyResponse) GetPublicKey() []byte {
+	if x != nil {
+		return x.PublicKey
+	}
+	return nil
+}
+
+func (x *GetReceiptKeyResponse) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *GetReceiptKeyResponse) GetAlgorithm() string {
+	if x != nil {
+		return x.Algorithm
+	}
+	return ""
+}
+
 var File_wormvault_v1_audit_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_audit_proto_rawDesc = "" +
 	"\n" +
-	"\x18wormvault/v1/audit.proto\x12\fwormvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n" +
+	"\x18wormvault/v1/audit.proto\x12\fwormvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n" +
 	"\n" +
 	"AuditEvent\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12.\n" +
@@ -435,10 +535,17 @@ const file_wormvault_v1_audit_proto_rawDesc = "" +
 	"\x0eevents_checked\x18\x01 \x01(\x03R\reventsChecked\x12\x0e\n" +
 	"\x02ok\x18\x02 \x01(\bR\x02ok\x12,\n" +
 	"\x12first_bad_sequence\x18\x03 \x01(\x04R\x10firstBadSequence\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason2\xd1\x01\n" +
-	"\fAuditService\x12^\n" +
-	"\x0fListAuditEvents\x12$.wormvault.v1.ListAuditEventsRequest\x1a%.wormvault.v1.ListAuditEventsResponse\x12a\n" +
-	"\x10VerifyAuditTrail\x12%.wormvault.v1.VerifyAuditTrailRequest\x1a&.wormvault.v1.VerifyAuditTrailResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x16\n" +
+	"\x14GetReceiptKeyRequest\"k\n" +
+	"\x15GetReceiptKeyResponse\x12\x1d\n" +
+	"\n" +
+	"public_key\x18\x01 \x01(\fR\tpublicKey\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x1c\n" +
+	"\talgorithm\x18\x03 \x01(\tR\talgorithm2\xc5\x02\n" +
+	"\fAuditService\x12x\n" +
+	"\x0fListAuditEvents\x12$.wormvault.v1.ListAuditEventsRequest\x1a%.wormvault.v1.ListAuditEventsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit/events\x12a\n" +
+	"\x10VerifyAuditTrail\x12%.wormvault.v1.VerifyAuditTrailRequest\x1a&.wormvault.v1.VerifyAuditTrailResponse\x12X\n" +
+	"\rGetReceiptKey\x12\".wormvault.v1.GetReceiptKeyRequest\x1a#.wormvault.v1.GetReceiptKeyResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
 
 var (
 	file_wormvault_v1_audit_proto_rawDescOnce sync.Once
@@ -452,28 +559,32 @@ func file_wormvault_v1_audit_proto_rawDescGZIP() []byte {
 	return file_wormvault_v1_audit_proto_rawDescData
 }
 
-var file_wormvault_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_wormvault_v1_audit_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_wormvault_v1_audit_proto_goTypes = []any{
 	(*AuditEvent)(nil),               // 0: wormvault.v1.AuditEvent
 	(*ListAuditEventsRequest)(nil),   // 1: wormvault.v1.ListAuditEventsRequest
 	(*ListAuditEventsResponse)(nil),  // 2: wormvault.v1.ListAuditEventsResponse
 	(*VerifyAuditTrailRequest)(nil),  // 3: wormvault.v1.VerifyAuditTrailRequest
 	(*VerifyAuditTrailResponse)(nil), // 4: wormvault.v1.VerifyAuditTrailResponse
-	nil,                              // 5: wormvault.v1.AuditEvent.DetailsEntry
-	(*timestamppb.Timestamp)(nil),    // 6: google.protobuf.Timestamp
+	(*GetReceiptKeyRequest)(nil),     // 5: wormvault.v1.GetReceiptKeyRequest
+	(*GetReceiptKeyResponse)(nil),    // 6: wormvault.v1.GetReceiptKeyResponse
+	nil,                              // 7: wormvault.v1.AuditEvent.DetailsEntry
+	(*timestamppb.Timestamp)(nil),    // 8: google.protobuf.Timestamp
 }
 var file_wormvault_v1_audit_proto_depIdxs = []int32{
-	6, // 0: wormvault.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	5, // 1: wormvault.v1.AuditEvent.details:type_name -> wormvault.v1.AuditEvent.DetailsEntry
-	6, // 2: wormvault.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
-	6, // 3: wormvault.v1.ListAuditEventsRequest.until:type_name -> google.protobuf.Timestamp
+	8, // 0: wormvault.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	7, // 1: wormvault.v1.AuditEvent.details:type_name -> wormvault.v1.AuditEvent.DetailsEntry
+	8, // 2: wormvault.v1.ListAuditEventsRequest.since:type_name -> google.protobuf.Timestamp
+	8, // 3: wormvault.v1.ListAuditEventsRequest.until:type_name -> google.protobuf.Timestamp
 	0, // 4: wormvault.v1.ListAuditEventsResponse.events:type_name -> wormvault.v1.AuditEvent
 	1, // 5: wormvault.v1.AuditService.ListAuditEvents:input_type -> wormvault.v1.ListAuditEventsRequest
 	3, // 6: wormvault.v1.AuditService.VerifyAuditTrail:input_type -> wormvault.v1.VerifyAuditTrailRequest
-	2, // 7: wormvault.v1.AuditService.ListAuditEvents:output_type -> wormvault.v1.ListAuditEventsResponse
-	4, // 8: wormvault.v1.AuditService.VerifyAuditTrail:output_type -> wormvault.v1.VerifyAuditTrailResponse
-	7, // [7:9] is the sub-list for method output_type
-	5, // [5:7] is the sub-list for method input_type
+	5, // 7: wormvault.v1.AuditService.GetReceiptKey:input_type -> wormvault.v1.GetReceiptKeyRequest
+	2, // 8: wormvault.v1.AuditService.ListAuditEvents:output_type -> wormvault.v1.ListAuditEventsResponse
+	4, // 9: wormvault.v1.AuditService.VerifyAuditTrail:output_type -> wormvault.v1.VerifyAuditTrailResponse
+	6, // 10: wormvault.v1.AuditService.GetReceiptKey:output_type -> wormvault.v1.GetReceiptKeyResponse
+	8, // [8:11] is the sub-list for method output_type
+	5, // [5:8] is the sub-list for method input_type
 	5, // [5:5] is the sub-list for extension type_name
 	5, // [5:5] is the sub-list for extension extendee
 	0, // [0:5] is the sub-list for field type_name
@@ -490,7 +601,7 @@ func file_wormvault_v1_audit_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_v1_audit_proto_rawDesc), len(file_wormvault_v1_audit_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

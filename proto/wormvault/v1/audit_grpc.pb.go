@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	AuditService_ListAuditEvents_FullMethodName  = "/wormvault.v1.AuditService/ListAuditEvents"
 	AuditService_VerifyAuditTrail_FullMethodName = "/wormvault.v1.AuditService/VerifyAuditTrail"
+	AuditService_GetReceiptKey_FullMethodName    = "/wormvault.v1.AuditService/GetReceiptKey"
 )
 
 // AuditServiceClient is the client API for AuditService service.
@@ -35,6 +36,9 @@ type AuditServiceClient interface {
 	// VerifyAuditTrail walks the whole trail and checks its chain and
 	// checkpoints.
 	VerifyAuditTrail(ctx context.Context, in *VerifyAuditTrailRequest, opts ...grpc.CallOption) (*VerifyAuditTrailResponse, error)
+	// GetReceiptKey returns the public key that signs receipts, so receipts
+	// can be verified offline. Any authenticated caller may call it.
+	GetReceiptKey(ctx context.Context, in *GetReceiptKeyRequest, opts ...grpc.CallOption) (*GetReceiptKeyResponse, error)
 }
 
 type auditServiceClient struct {
@@ -65,6 +69,16 @@ func (c *auditServiceClient) VerifyAuditTrail(ctx context.Context, in *VerifyAud
 	return out, nil
 }
 
+func (c *auditServiceClient) GetReceiptKey(ctx context.Context, in *GetReceiptKeyRequest, opts ...grpc.CallOption) (*GetReceiptKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReceiptKeyResponse)
+	err := c.cc.Invoke(ctx, AuditService_GetReceiptKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AuditServiceServer is the server API for AuditService service.
 // All implementations must embed UnimplementedAuditServiceServer
 // for forward compatibility.
@@ -77,6 +91,9 @@ type AuditServiceServer interface {
 	// VerifyAuditTrail walks the whole trail and checks its chain and
 	// checkpoints.
 	VerifyAuditTrail(context.Context, *VerifyAuditTrailRequest) (*VerifyAuditTrailResponse, error)
+	// GetReceiptKey returns the public key that signs receipts, so receipts
+	// can be verified offline. Any authenticated caller may call it.
+	GetReceiptKey(context.Context, *GetReceiptKeyRequest) (*GetReceiptKeyResponse, error)
 	mustEmbedUnimplementedAuditServiceServer()
 }
 
@@ -92,6 +109,9 @@ func (UnimplementedAuditServiceServer) ListAuditEvents(context.Context, *ListAud
 }
 func (UnimplementedAuditServiceServer) VerifyAuditTrail(context.Context, *VerifyAuditTrailRequest) (*VerifyAuditTrailResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method VerifyAuditTrail not implemented")
+}
+func (UnimplementedAuditServiceServer) GetReceiptKey(context.Context, *GetReceiptKeyRequest) (*GetReceiptKeyResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReceiptKey not implemented")
 }
 func (UnimplementedAuditServiceServer) mustEmbedUnimplementedAuditServiceServer() {}
 func (UnimplementedAuditServiceServer) testEmbeddedByValue()                      {}
@@ -150,6 +170,24 @@ func _AuditService_VerifyAuditTrail_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AuditService_GetReceiptKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReceiptKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AuditServiceServer).GetReceiptKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AuditService_GetReceiptKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AuditServiceServer).GetReceiptKey(ctx, req.(*GetReceiptKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AuditService_ServiceDesc is the grpc.ServiceDesc for AuditService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -164,6 +202,10 @@ var AuditService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "VerifyAuditTrail",
 			Handler:    _AuditService_VerifyAuditTrail_Handler,
+		},
+		{
+			MethodName: "GetReceiptKey",
+			Handler:    _AuditService_GetReceiptKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -273,7 +273,23 @@ type Vault struct {
 	// While true, permanently deleting a version (DeleteArchive with a
 	// version_id) and turning this off need a valid MFA code (metadata
 	// x-wormvault-mfa). Only root may change it, and only with an MFA code.
-	MfaDelete     bool `protobuf:"varint,5,opt,name=mfa_delete,json=mfaDelete,proto3" json:"mfa_delete,omitempty"`
+	MfaDelete bool `protobuf:"varint,5,opt,name=mfa_delete,json=mfaDelete,proto3" json:"mfa_delete,omitempty"`
+	// How versions uploaded without an explicit header.encryption are
+	// encrypted: ENCRYPTION_MODE_SERVICE (the default of every new vault),
+	// ENCRYPTION_MODE_KMS with kms_key, or ENCRYPTION_MODE_NONE when the
+	// server allows unencrypted uploads. Policies see the encryption a
+	// request asked for (request.encryption, "" when relying on this
+	// default), not this default.
+	DefaultEncryption *EncryptionInfo `protobuf:"bytes,6,opt,name=default_encryption,json=defaultEncryption,proto3" json:"default_encryption,omitempty"`
+	// Where a record of every request against this vault is delivered, as
+	// JSON lines archives; unset means access logging is off. UpdateVault
+	// with update_mask path "logging" sets it (an empty target_vault turns
+	// it off).
+	Logging *VaultLogging `protobuf:"bytes,7,opt,name=logging,proto3" json:"logging,omitempty"`
+	// Which web origins may call this vault's REST routes
+	// (/v1/vaults/{vault}/...) from a browser, as S3 defines CORS; unset or
+	// no rules: none. UpdateVault with update_mask path "cors" replaces it.
+	Cors          *VaultCors `protobuf:"bytes,8,opt,name=cors,proto3" json:"cors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -343,6 +359,225 @@ func (x *Vault) GetMfaDelete() bool {
 	return false
 }
 
+func (x *Vault) GetDefaultEncryption() *EncryptionInfo {
+	if x != nil {
+		return x.DefaultEncryption
+	}
+	return nil
+}
+
+func (x *Vault) GetLogging() *VaultLogging {
+	if x != nil {
+		return x.Logging
+	}
+	return nil
+}
+
+func (x *Vault) GetCors() *VaultCors {
+	if x != nil {
+		return x.Cors
+	}
+	return nil
+}
+
+// VaultCors is a vault's cross-origin resource sharing configuration. A
+// preflight (OPTIONS) to one of the vault's routes is answered from the
+// first rule that allows its origin, method and requested headers, and
+// refused (403, no CORS headers) when none does; an actual request gets
+// Access-Control-Allow-Origin only when a rule allows its origin and
+// method.
+type VaultCors struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 100.
+	Rules         []*CorsRule `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VaultCors) Reset() {
+	*x = VaultCors{}
+	mi := &file_wormvault_v1_types_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VaultCors) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VaultCors) ProtoMessage() {}
+
+func (x *VaultCors) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_types_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VaultCors.ProtoReflect.Descriptor instead.
+func (*VaultCors) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *VaultCors) GetRules() []*CorsRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// CorsRule is one CORS rule.
+type CorsRule struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Origins as browsers send them, scheme://host[:port], compared exactly
+	// (http://example.com, https://example.com and http://www.example.com
+	// differ); each may hold one * wildcard, e.g. https://*.example.com.
+	// At least one.
+	AllowedOrigins []string `protobuf:"bytes,1,rep,name=allowed_origins,json=allowedOrigins,proto3" json:"allowed_origins,omitempty"`
+	// GET, PUT, POST, DELETE, HEAD, PATCH. At least one.
+	AllowedMethods []string `protobuf:"bytes,2,rep,name=allowed_methods,json=allowedMethods,proto3" json:"allowed_methods,omitempty"`
+	// Request headers a preflight may ask for, case-insensitive, one *
+	// wildcard each ("*" allows any); a browser sending the bearer key asks
+	// for "authorization".
+	AllowedHeaders []string `protobuf:"bytes,3,rep,name=allowed_headers,json=allowedHeaders,proto3" json:"allowed_headers,omitempty"`
+	// Response headers the page may read.
+	ExposeHeaders []string `protobuf:"bytes,4,rep,name=expose_headers,json=exposeHeaders,proto3" json:"expose_headers,omitempty"`
+	// How long a browser may cache the preflight's answer; 0: its default.
+	MaxAgeSeconds int32 `protobuf:"varint,5,opt,name=max_age_seconds,json=maxAgeSeconds,proto3" json:"max_age_seconds,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CorsRule) Reset() {
+	*x = CorsRule{}
+	mi := &file_wormvault_v1_types_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorsRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorsRule) ProtoMessage() {}
+
+func (x *CorsRule) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_types_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorsRule.ProtoReflect.Descriptor instead.
+func (*CorsRule) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *CorsRule) GetAllowedOrigins() []string {
+	if x != nil {
+		return x.AllowedOrigins
+	}
+	return nil
+}
+
+func (x *CorsRule) GetAllowedMethods() []string {
+	if x != nil {
+		return x.AllowedMethods
+	}
+	return nil
+}
+
+func (x *CorsRule) GetAllowedHeaders() []string {
+	if x != nil {
+		return x.AllowedHeaders
+	}
+	return nil
+}
+
+func (x *CorsRule) GetExposeHeaders() []string {
+	if x != nil {
+		return x.ExposeHeaders
+	}
+	return nil
+}
+
+func (x *CorsRule) GetMaxAgeSeconds() int32 {
+	if x != nil {
+		return x.MaxAgeSeconds
+	}
+	return 0
+}
+
+// VaultLogging delivers a vault's access logs into another vault: every
+// request against the source vault (authorized or denied, authenticated or
+// not) becomes one JSON line in archives named
+// <prefix>YYYY/MM/DD/HH-MM-SS-<batch id>.jsonl, stored with the target
+// vault's default retention.
+type VaultLogging struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The vault the logs are delivered into. It must exist, must not be the
+	// source vault, and the caller needs UploadArchive rights on it.
+	TargetVault string `protobuf:"bytes,1,opt,name=target_vault,json=targetVault,proto3" json:"target_vault,omitempty"`
+	// Prepended to every log archive key, e.g. "access/records/".
+	Prefix        string `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VaultLogging) Reset() {
+	*x = VaultLogging{}
+	mi := &file_wormvault_v1_types_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VaultLogging) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VaultLogging) ProtoMessage() {}
+
+func (x *VaultLogging) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_types_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VaultLogging.ProtoReflect.Descriptor instead.
+func (*VaultLogging) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *VaultLogging) GetTargetVault() string {
+	if x != nil {
+		return x.TargetVault
+	}
+	return ""
+}
+
+func (x *VaultLogging) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
 // LegalHoldEntry is one named hold standing on a version.
 type LegalHoldEntry struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -356,7 +591,7 @@ type LegalHoldEntry struct {
 
 func (x *LegalHoldEntry) Reset() {
 	*x = LegalHoldEntry{}
-	mi := &file_wormvault_v1_types_proto_msgTypes[3]
+	mi := &file_wormvault_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -368,7 +603,7 @@ func (x *LegalHoldEntry) String() string {
 func (*LegalHoldEntry) ProtoMessage() {}
 
 func (x *LegalHoldEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_types_proto_msgTypes[3]
+	mi := &file_wormvault_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -381,7 +616,7 @@ func (x *LegalHoldEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LegalHoldEntry.ProtoReflect.Descriptor instead.
 func (*LegalHoldEntry) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *LegalHoldEntry) GetHoldId() string {
@@ -442,7 +677,7 @@ type Archive struct {
 
 func (x *Archive) Reset() {
 	*x = Archive{}
-	mi := &file_wormvault_v1_types_proto_msgTypes[4]
+	mi := &file_wormvault_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -454,7 +689,7 @@ func (x *Archive) String() string {
 func (*Archive) ProtoMessage() {}
 
 func (x *Archive) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_types_proto_msgTypes[4]
+	mi := &file_wormvault_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -467,7 +702,7 @@ func (x *Archive) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Archive.ProtoReflect.Descriptor instead.
 func (*Archive) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Archive) GetVault() string {
@@ -586,7 +821,7 @@ type EncryptionInfo struct {
 
 func (x *EncryptionInfo) Reset() {
 	*x = EncryptionInfo{}
-	mi := &file_wormvault_v1_types_proto_msgTypes[5]
+	mi := &file_wormvault_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -598,7 +833,7 @@ func (x *EncryptionInfo) String() string {
 func (*EncryptionInfo) ProtoMessage() {}
 
 func (x *EncryptionInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_v1_types_proto_msgTypes[5]
+	mi := &file_wormvault_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -611,7 +846,7 @@ func (x *EncryptionInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EncryptionInfo.ProtoReflect.Descriptor instead.
 func (*EncryptionInfo) Descriptor() ([]byte, []int) {
-	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *EncryptionInfo) GetMode() EncryptionMode {
@@ -628,6 +863,74 @@ func (x *EncryptionInfo) GetKmsKey() string {
 	return ""
 }
 
+// Receipt is the server's signed statement of a committed state of one
+// version: what was stored and how it is protected. payload is the
+// canonical receipt bytes (package receipt, "wormvault receipt v1"): a
+// verifier needs nothing else but the server's receipt public key
+// (AuditService.GetReceiptKey) to check it offline.
+type Receipt struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The canonical bytes that were signed; they decode to the fields.
+	Payload []byte `protobuf:"bytes,1,opt,name=payload,proto3" json:"payload,omitempty"`
+	// Ed25519 signature of payload.
+	Signature []byte `protobuf:"bytes,2,opt,name=signature,proto3" json:"signature,omitempty"`
+	// Hex of the first 8 bytes of SHA-256 of the public key that signs.
+	KeyId         string `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Receipt) Reset() {
+	*x = Receipt{}
+	mi := &file_wormvault_v1_types_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Receipt) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Receipt) ProtoMessage() {}
+
+func (x *Receipt) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_v1_types_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Receipt.ProtoReflect.Descriptor instead.
+func (*Receipt) Descriptor() ([]byte, []int) {
+	return file_wormvault_v1_types_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Receipt) GetPayload() []byte {
+	if x != nil {
+		return x.Payload
+	}
+	return nil
+}
+
+func (x *Receipt) GetSignature() []byte {
+	if x != nil {
+		return x.Signature
+	}
+	return nil
+}
+
+func (x *Receipt) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
 var File_wormvault_v1_types_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_types_proto_rawDesc = "" +
@@ -640,7 +943,7 @@ const file_wormvault_v1_types_proto_rawDesc = "" +
 	"\x10DefaultRetention\x12/\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\x1b.wormvault.v1.RetentionModeR\x04mode\x12\x12\n" +
 	"\x04days\x18\x02 \x01(\x05R\x04days\x12\x14\n" +
-	"\x05years\x18\x03 \x01(\x05R\x05years\"\x84\x02\n" +
+	"\x05years\x18\x03 \x01(\x05R\x05years\"\xb4\x03\n" +
 	"\x05Vault\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -648,7 +951,21 @@ const file_wormvault_v1_types_proto_rawDesc = "" +
 	"\x11default_retention\x18\x03 \x01(\v2\x1e.wormvault.v1.DefaultRetentionR\x10defaultRetention\x12>\n" +
 	"\rmax_retention\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\fmaxRetention\x12\x1d\n" +
 	"\n" +
-	"mfa_delete\x18\x05 \x01(\bR\tmfaDelete\"\x8f\x01\n" +
+	"mfa_delete\x18\x05 \x01(\bR\tmfaDelete\x12K\n" +
+	"\x12default_encryption\x18\x06 \x01(\v2\x1c.wormvault.v1.EncryptionInfoR\x11defaultEncryption\x124\n" +
+	"\alogging\x18\a \x01(\v2\x1a.wormvault.v1.VaultLoggingR\alogging\x12+\n" +
+	"\x04cors\x18\b \x01(\v2\x17.wormvault.v1.VaultCorsR\x04cors\"9\n" +
+	"\tVaultCors\x12,\n" +
+	"\x05rules\x18\x01 \x03(\v2\x16.wormvault.v1.CorsRuleR\x05rules\"\xd4\x01\n" +
+	"\bCorsRule\x12'\n" +
+	"\x0fallowed_origins\x18\x01 \x03(\tR\x0eallowedOrigins\x12'\n" +
+	"\x0fallowed_methods\x18\x02 \x03(\tR\x0eallowedMethods\x12'\n" +
+	"\x0fallowed_headers\x18\x03 \x03(\tR\x0eallowedHeaders\x12%\n" +
+	"\x0eexpose_headers\x18\x04 \x03(\tR\rexposeHeaders\x12&\n" +
+	"\x0fmax_age_seconds\x18\x05 \x01(\x05R\rmaxAgeSeconds\"I\n" +
+	"\fVaultLogging\x12!\n" +
+	"\ftarget_vault\x18\x01 \x01(\tR\vtargetVault\x12\x16\n" +
+	"\x06prefix\x18\x02 \x01(\tR\x06prefix\"\x8f\x01\n" +
 	"\x0eLegalHoldEntry\x12\x17\n" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n" +
@@ -684,7 +1001,11 @@ const file_wormvault_v1_types_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"[\n" +
 	"\x0eEncryptionInfo\x120\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\x1c.wormvault.v1.EncryptionModeR\x04mode\x12\x17\n" +
-	"\akms_key\x18\x02 \x01(\tR\x06kmsKey*m\n" +
+	"\akms_key\x18\x02 \x01(\tR\x06kmsKey\"X\n" +
+	"\aReceipt\x12\x18\n" +
+	"\apayload\x18\x01 \x01(\fR\apayload\x12\x1c\n" +
+	"\tsignature\x18\x02 \x01(\fR\tsignature\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId*m\n" +
 	"\rRetentionMode\x12\x1e\n" +
 	"\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n" +
@@ -709,39 +1030,47 @@ func file_wormvault_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_wormvault_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_wormvault_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_wormvault_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_wormvault_v1_types_proto_goTypes = []any{
 	(RetentionMode)(0),            // 0: wormvault.v1.RetentionMode
 	(EncryptionMode)(0),           // 1: wormvault.v1.EncryptionMode
 	(*Retention)(nil),             // 2: wormvault.v1.Retention
 	(*DefaultRetention)(nil),      // 3: wormvault.v1.DefaultRetention
 	(*Vault)(nil),                 // 4: wormvault.v1.Vault
-	(*LegalHoldEntry)(nil),        // 5: wormvault.v1.LegalHoldEntry
-	(*Archive)(nil),               // 6: wormvault.v1.Archive
-	(*EncryptionInfo)(nil),        // 7: wormvault.v1.EncryptionInfo
-	nil,                           // 8: wormvault.v1.Archive.MetadataEntry
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 10: google.protobuf.Duration
+	(*VaultCors)(nil),             // 5: wormvault.v1.VaultCors
+	(*CorsRule)(nil),              // 6: wormvault.v1.CorsRule
+	(*VaultLogging)(nil),          // 7: wormvault.v1.VaultLogging
+	(*LegalHoldEntry)(nil),        // 8: wormvault.v1.LegalHoldEntry
+	(*Archive)(nil),               // 9: wormvault.v1.Archive
+	(*EncryptionInfo)(nil),        // 10: wormvault.v1.EncryptionInfo
+	(*Receipt)(nil),               // 11: wormvault.v1.Receipt
+	nil,                           // 12: wormvault.v1.Archive.MetadataEntry
+	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 14: google.protobuf.Duration
 }
 var file_wormvault_v1_types_proto_depIdxs = []int32{
 	0,  // 0: wormvault.v1.Retention.mode:type_name -> wormvault.v1.RetentionMode
-	9,  // 1: wormvault.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	13, // 1: wormvault.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: wormvault.v1.DefaultRetention.mode:type_name -> wormvault.v1.RetentionMode
-	9,  // 3: wormvault.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	13, // 3: wormvault.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
 	3,  // 4: wormvault.v1.Vault.default_retention:type_name -> wormvault.v1.DefaultRetention
-	10, // 5: wormvault.v1.Vault.max_retention:type_name -> google.protobuf.Duration
-	9,  // 6: wormvault.v1.LegalHoldEntry.set_time:type_name -> google.protobuf.Timestamp
-	8,  // 7: wormvault.v1.Archive.metadata:type_name -> wormvault.v1.Archive.MetadataEntry
-	9,  // 8: wormvault.v1.Archive.create_time:type_name -> google.protobuf.Timestamp
-	2,  // 9: wormvault.v1.Archive.retention:type_name -> wormvault.v1.Retention
-	5,  // 10: wormvault.v1.Archive.legal_holds:type_name -> wormvault.v1.LegalHoldEntry
-	7,  // 11: wormvault.v1.Archive.encryption:type_name -> wormvault.v1.EncryptionInfo
-	1,  // 12: wormvault.v1.EncryptionInfo.mode:type_name -> wormvault.v1.EncryptionMode
-	13, // [13:13] is the sub-list for method output_type
-	13, // [13:13] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	14, // 5: wormvault.v1.Vault.max_retention:type_name -> google.protobuf.Duration
+	10, // 6: wormvault.v1.Vault.default_encryption:type_name -> wormvault.v1.EncryptionInfo
+	7,  // 7: wormvault.v1.Vault.logging:type_name -> wormvault.v1.VaultLogging
+	5,  // 8: wormvault.v1.Vault.cors:type_name -> wormvault.v1.VaultCors
+	6,  // 9: wormvault.v1.VaultCors.rules:type_name -> wormvault.v1.CorsRule
+	13, // 10: wormvault.v1.LegalHoldEntry.set_time:type_name -> google.protobuf.Timestamp
+	12, // 11: wormvault.v1.Archive.metadata:type_name -> wormvault.v1.Archive.MetadataEntry
+	13, // 12: wormvault.v1.Archive.create_time:type_name -> google.protobuf.Timestamp
+	2,  // 13: wormvault.v1.Archive.retention:type_name -> wormvault.v1.Retention
+	8,  // 14: wormvault.v1.Archive.legal_holds:type_name -> wormvault.v1.LegalHoldEntry
+	10, // 15: wormvault.v1.Archive.encryption:type_name -> wormvault.v1.EncryptionInfo
+	1,  // 16: wormvault.v1.EncryptionInfo.mode:type_name -> wormvault.v1.EncryptionMode
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_v1_types_proto_init() }
@@ -755,7 +1084,7 @@ func file_wormvault_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_v1_types_proto_rawDesc), len(file_wormvault_v1_types_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   7,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@
 package wormvaultv1
 
 import (
+	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -26,8 +27,11 @@ type CreateVaultRequest struct {
 	state            protoimpl.MessageState `protogen:"open.v1"`
 	Name             string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	DefaultRetention *DefaultRetention      `protobuf:"bytes,2,opt,name=default_retention,json=defaultRetention,proto3" json:"default_retention,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Unset means ENCRYPTION_MODE_SERVICE. A KMS key named here must exist
+	// and not be deleted.
+	DefaultEncryption *EncryptionInfo `protobuf:"bytes,3,opt,name=default_encryption,json=defaultEncryption,proto3" json:"default_encryption,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *CreateVaultRequest) Reset() {
@@ -70,6 +74,13 @@ func (x *CreateVaultRequest) GetName() string {
 func (x *CreateVaultRequest) GetDefaultRetention() *DefaultRetention {
 	if x != nil {
 		return x.DefaultRetention
+	}
+	return nil
+}
+
+func (x *CreateVaultRequest) GetDefaultEncryption() *EncryptionInfo {
+	if x != nil {
+		return x.DefaultEncryption
 	}
 	return nil
 }
@@ -315,7 +326,9 @@ type UpdateVaultRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// vault.name names the vault to update.
 	Vault *Vault `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
-	// Paths of Vault to change: "default_retention", "max_retention".
+	// Paths of Vault to change: "default_retention", "max_retention",
+	// "mfa_delete", "default_encryption" (unset or UNSPECIFIED: back to
+	// SERVICE), "logging", "cors" (replaces every rule; unset: none).
 	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -750,10 +763,11 @@ var File_wormvault_v1_vault_proto protoreflect.FileDescriptor
 
 const file_wormvault_v1_vault_proto_rawDesc = "" +
 	"\n" +
-	"\x18wormvault/v1/vault.proto\x12\fwormvault.v1\x1a google/protobuf/field_mask.proto\x1a\x18wormvault/v1/types.proto\"u\n" +
+	"\x18wormvault/v1/vault.proto\x12\fwormvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x18wormvault/v1/types.proto\"\xc2\x01\n" +
 	"\x12CreateVaultRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12K\n" +
-	"\x11default_retention\x18\x02 \x01(\v2\x1e.wormvault.v1.DefaultRetentionR\x10defaultRetention\"@\n" +
+	"\x11default_retention\x18\x02 \x01(\v2\x1e.wormvault.v1.DefaultRetentionR\x10defaultRetention\x12K\n" +
+	"\x12default_encryption\x18\x03 \x01(\v2\x1c.wormvault.v1.EncryptionInfoR\x11defaultEncryption\"@\n" +
 	"\x13CreateVaultResponse\x12)\n" +
 	"\x05vault\x18\x01 \x01(\v2\x13.wormvault.v1.VaultR\x05vault\"%\n" +
 	"\x0fGetVaultRequest\x12\x12\n" +
@@ -786,17 +800,19 @@ const file_wormvault_v1_vault_proto_rawDesc = "" +
 	"\x06policy\x18\x01 \x01(\tR\x06policy\"6\n" +
 	"\x1eDeleteVaultAccessPolicyRequest\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\"!\n" +
-	"\x1fDeleteVaultAccessPolicyResponse2\xfc\x05\n" +
-	"\fVaultService\x12R\n" +
-	"\vCreateVault\x12 .wormvault.v1.CreateVaultRequest\x1a!.wormvault.v1.CreateVaultResponse\x12I\n" +
-	"\bGetVault\x12\x1d.wormvault.v1.GetVaultRequest\x1a\x1e.wormvault.v1.GetVaultResponse\x12O\n" +
+	"\x1fDeleteVaultAccessPolicyResponse2\xf0\a\n" +
+	"\fVaultService\x12i\n" +
+	"\vCreateVault\x12 .wormvault.v1.CreateVaultRequest\x1a!.wormvault.v1.CreateVaultResponse\"\x15\x82\xd3\xe4\x93\x02\x0f:\x01*\"\n" +
+	"/v1/vaults\x12d\n" +
+	"\bGetVault\x12\x1d.wormvault.v1.GetVaultRequest\x1a\x1e.wormvault.v1.GetVaultResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/vaults/{name}\x12c\n" +
 	"\n" +
-	"ListVaults\x12\x1f.wormvault.v1.ListVaultsRequest\x1a .wormvault.v1.ListVaultsResponse\x12R\n" +
-	"\vUpdateVault\x12 .wormvault.v1.UpdateVaultRequest\x1a!.wormvault.v1.UpdateVaultResponse\x12R\n" +
-	"\vDeleteVault\x12 .wormvault.v1.DeleteVaultRequest\x1a!.wormvault.v1.DeleteVaultResponse\x12m\n" +
-	"\x14SetVaultAccessPolicy\x12).wormvault.v1.SetVaultAccessPolicyRequest\x1a*.wormvault.v1.SetVaultAccessPolicyResponse\x12m\n" +
-	"\x14GetVaultAccessPolicy\x12).wormvault.v1.GetVaultAccessPolicyRequest\x1a*.wormvault.v1.GetVaultAccessPolicyResponse\x12v\n" +
-	"\x17DeleteVaultAccessPolicy\x12,.wormvault.v1.DeleteVaultAccessPolicyRequest\x1a-.wormvault.v1.DeleteVaultAccessPolicyResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
+	"ListVaults\x12\x1f.wormvault.v1.ListVaultsRequest\x1a .wormvault.v1.ListVaultsResponse\"\x12\x82\xd3\xe4\x93\x02\f\x12\n" +
+	"/v1/vaults\x12v\n" +
+	"\vUpdateVault\x12 .wormvault.v1.UpdateVaultRequest\x1a!.wormvault.v1.UpdateVaultResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*2\x17/v1/vaults/{vault.name}\x12m\n" +
+	"\vDeleteVault\x12 .wormvault.v1.DeleteVaultRequest\x1a!.wormvault.v1.DeleteVaultResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/vaults/{name}\x12\x93\x01\n" +
+	"\x14SetVaultAccessPolicy\x12).wormvault.v1.SetVaultAccessPolicyRequest\x1a*.wormvault.v1.SetVaultAccessPolicyResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\x1a\x19/v1/vaults/{vault}/policy\x12\x90\x01\n" +
+	"\x14GetVaultAccessPolicy\x12).wormvault.v1.GetVaultAccessPolicyRequest\x1a*.wormvault.v1.GetVaultAccessPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/vaults/{vault}/policy\x12\x99\x01\n" +
+	"\x17DeleteVaultAccessPolicy\x12,.wormvault.v1.DeleteVaultAccessPolicyRequest\x1a-.wormvault.v1.DeleteVaultAccessPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/v1/vaults/{vault}/policyB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3"
 
 var (
 	file_wormvault_v1_vault_proto_rawDescOnce sync.Once
@@ -829,38 +845,40 @@ var file_wormvault_v1_vault_proto_goTypes = []any{
 	(*DeleteVaultAccessPolicyRequest)(nil),  // 14: wormvault.v1.DeleteVaultAccessPolicyRequest
 	(*DeleteVaultAccessPolicyResponse)(nil), // 15: wormvault.v1.DeleteVaultAccessPolicyResponse
 	(*DefaultRetention)(nil),                // 16: wormvault.v1.DefaultRetention
-	(*Vault)(nil),                           // 17: wormvault.v1.Vault
-	(*fieldmaskpb.FieldMask)(nil),           // 18: google.protobuf.FieldMask
+	(*EncryptionInfo)(nil),                  // 17: wormvault.v1.EncryptionInfo
+	(*Vault)(nil),                           // 18: wormvault.v1.Vault
+	(*fieldmaskpb.FieldMask)(nil),           // 19: google.protobuf.FieldMask
 }
 var file_wormvault_v1_vault_proto_depIdxs = []int32{
 	16, // 0: wormvault.v1.CreateVaultRequest.default_retention:type_name -> wormvault.v1.DefaultRetention
-	17, // 1: wormvault.v1.CreateVaultResponse.vault:type_name -> wormvault.v1.Vault
-	17, // 2: wormvault.v1.GetVaultResponse.vault:type_name -> wormvault.v1.Vault
-	17, // 3: wormvault.v1.ListVaultsResponse.vaults:type_name -> wormvault.v1.Vault
-	17, // 4: wormvault.v1.UpdateVaultRequest.vault:type_name -> wormvault.v1.Vault
-	18, // 5: wormvault.v1.UpdateVaultRequest.update_mask:type_name -> google.protobuf.FieldMask
-	17, // 6: wormvault.v1.UpdateVaultResponse.vault:type_name -> wormvault.v1.Vault
-	0,  // 7: wormvault.v1.VaultService.CreateVault:input_type -> wormvault.v1.CreateVaultRequest
-	2,  // 8: wormvault.v1.VaultService.GetVault:input_type -> wormvault.v1.GetVaultRequest
-	4,  // 9: wormvault.v1.VaultService.ListVaults:input_type -> wormvault.v1.ListVaultsRequest
-	6,  // 10: wormvault.v1.VaultService.UpdateVault:input_type -> wormvault.v1.UpdateVaultRequest
-	8,  // 11: wormvault.v1.VaultService.DeleteVault:input_type -> wormvault.v1.DeleteVaultRequest
-	10, // 12: wormvault.v1.VaultService.SetVaultAccessPolicy:input_type -> wormvault.v1.SetVaultAccessPolicyRequest
-	12, // 13: wormvault.v1.VaultService.GetVaultAccessPolicy:input_type -> wormvault.v1.GetVaultAccessPolicyRequest
-	14, // 14: wormvault.v1.VaultService.DeleteVaultAccessPolicy:input_type -> wormvault.v1.DeleteVaultAccessPolicyRequest
-	1,  // 15: wormvault.v1.VaultService.CreateVault:output_type -> wormvault.v1.CreateVaultResponse
-	3,  // 16: wormvault.v1.VaultService.GetVault:output_type -> wormvault.v1.GetVaultResponse
-	5,  // 17: wormvault.v1.VaultService.ListVaults:output_type -> wormvault.v1.ListVaultsResponse
-	7,  // 18: wormvault.v1.VaultService.UpdateVault:output_type -> wormvault.v1.UpdateVaultResponse
-	9,  // 19: wormvault.v1.VaultService.DeleteVault:output_type -> wormvault.v1.DeleteVaultResponse
-	11, // 20: wormvault.v1.VaultService.SetVaultAccessPolicy:output_type -> wormvault.v1.SetVaultAccessPolicyResponse
-	13, // 21: wormvault.v1.VaultService.GetVaultAccessPolicy:output_type -> wormvault.v1.GetVaultAccessPolicyResponse
-	15, // 22: wormvault.v1.VaultService.DeleteVaultAccessPolicy:output_type -> wormvault.v1.DeleteVaultAccessPolicyResponse
-	15, // [15:23] is the sub-list for method output_type
-	7,  // [7:15] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	17, // 1: wormvault.v1.CreateVaultRequest.default_encryption:type_name -> wormvault.v1.EncryptionInfo
+	18, // 2: wormvault.v1.CreateVaultResponse.vault:type_name -> wormvault.v1.Vault
+	18, // 3: wormvault.v1.GetVaultResponse.vault:type_name -> wormvault.v1.Vault
+	18, // 4: wormvault.v1.ListVaultsResponse.vaults:type_name -> wormvault.v1.Vault
+	18, // 5: wormvault.v1.UpdateVaultRequest.vault:type_name -> wormvault.v1.Vault
+	19, // 6: wormvault.v1.UpdateVaultRequest.update_mask:type_name -> google.protobuf.FieldMask
+	18, // 7: wormvault.v1.UpdateVaultResponse.vault:type_name -> wormvault.v1.Vault
+	0,  // 8: wormvault.v1.VaultService.CreateVault:input_type -> wormvault.v1.CreateVaultRequest
+	2,  // 9: wormvault.v1.VaultService.GetVault:input_type -> wormvault.v1.GetVaultRequest
+	4,  // 10: wormvault.v1.VaultService.ListVaults:input_type -> wormvault.v1.ListVaultsRequest
+	6,  // 11: wormvault.v1.VaultService.UpdateVault:input_type -> wormvault.v1.UpdateVaultRequest
+	8,  // 12: wormvault.v1.VaultService.DeleteVault:input_type -> wormvault.v1.DeleteVaultRequest
+	10, // 13: wormvault.v1.VaultService.SetVaultAccessPolicy:input_type -> wormvault.v1.SetVaultAccessPolicyRequest
+	12, // 14: wormvault.v1.VaultService.GetVaultAccessPolicy:input_type -> wormvault.v1.GetVaultAccessPolicyRequest
+	14, // 15: wormvault.v1.VaultService.DeleteVaultAccessPolicy:input_type -> wormvault.v1.DeleteVaultAccessPolicyRequest
+	1,  // 16: wormvault.v1.VaultService.CreateVault:output_type -> wormvault.v1.CreateVaultResponse
+	3,  // 17: wormvault.v1.VaultService.GetVault:output_type -> wormvault.v1.GetVaultResponse
+	5,  // 18: wormvault.v1.VaultService.ListVaults:output_type -> wormvault.v1.ListVaultsResponse
+	7,  // 19: wormvault.v1.VaultService.UpdateVault:output_type -> wormvault.v1.UpdateVaultResponse
+	9,  // 20: wormvault.v1.VaultService.DeleteVault:output_type -> wormvault.v1.DeleteVaultResponse
+	11, // 21: wormvault.v1.VaultService.SetVaultAccessPolicy:output_type -> wormvault.v1.SetVaultAccessPolicyResponse
+	13, // 22: wormvault.v1.VaultService.GetVaultAccessPolicy:output_type -> wormvault.v1.GetVaultAccessPolicyResponse
+	15, // 23: wormvault.v1.VaultService.DeleteVaultAccessPolicy:output_type -> wormvault.v1.DeleteVaultAccessPolicyResponse
+	16, // [16:24] is the sub-list for method output_type
+	8,  // [8:16] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_v1_vault_proto_init() }

@@ -183,6 +183,62 @@ func (EncryptionMode) EnumDescriptor() ([]byte, []int) {
 	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{2}
 }
 
+type KMSKeyState int32
+
+const (
+	KMSKeyState_KMS_KEY_STATE_UNSPECIFIED      KMSKeyState = 0
+	KMSKeyState_KMS_KEY_STATE_ENABLED          KMSKeyState = 1
+	KMSKeyState_KMS_KEY_STATE_DISABLED         KMSKeyState = 2
+	KMSKeyState_KMS_KEY_STATE_PENDING_DELETION KMSKeyState = 3
+	// The material is gone; the record stays so the name is never reused.
+	KMSKeyState_KMS_KEY_STATE_DELETED KMSKeyState = 4
+)
+
+// Enum value maps for KMSKeyState.
+var (
+	KMSKeyState_name = map[int32]string{
+		0: "KMS_KEY_STATE_UNSPECIFIED",
+		1: "KMS_KEY_STATE_ENABLED",
+		2: "KMS_KEY_STATE_DISABLED",
+		3: "KMS_KEY_STATE_PENDING_DELETION",
+		4: "KMS_KEY_STATE_DELETED",
+	}
+	KMSKeyState_value = map[string]int32{
+		"KMS_KEY_STATE_UNSPECIFIED":      0,
+		"KMS_KEY_STATE_ENABLED":          1,
+		"KMS_KEY_STATE_DISABLED":         2,
+		"KMS_KEY_STATE_PENDING_DELETION": 3,
+		"KMS_KEY_STATE_DELETED":          4,
+	}
+)
+
+func (x KMSKeyState) Enum() *KMSKeyState {
+	p := new(KMSKeyState)
+	*p = x
+	return p
+}
+
+func (x KMSKeyState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (KMSKeyState) Descriptor() protoreflect.EnumDescriptor {
+	return file_wormvault_record_v1_record_proto_enumTypes[3].Descriptor()
+}
+
+func (KMSKeyState) Type() protoreflect.EnumType {
+	return &file_wormvault_record_v1_record_proto_enumTypes[3]
+}
+
+func (x KMSKeyState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use KMSKeyState.Descriptor instead.
+func (KMSKeyState) EnumDescriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{3}
+}
+
 // Times are google.protobuf.Timestamp: seconds + nanos cover any date a
 // retention can reach (int64 nanoseconds would end in 2262).
 type Retention struct {
@@ -385,7 +441,14 @@ type Vault struct {
 	VaultLock    *VaultLock `protobuf:"bytes,6,opt,name=vault_lock,json=vaultLock,proto3" json:"vault_lock,omitempty"`
 	// While true, permanently deleting a version and turning this off need
 	// a valid MFA code (only root may change it, and only with one).
-	MfaDelete     bool `protobuf:"varint,7,opt,name=mfa_delete,json=mfaDelete,proto3" json:"mfa_delete,omitempty"`
+	MfaDelete bool `protobuf:"varint,7,opt,name=mfa_delete,json=mfaDelete,proto3" json:"mfa_delete,omitempty"`
+	// How versions uploaded without an explicit encryption are encrypted
+	// (wrapped_key unused). Unset means SERVICE, the default of every vault.
+	DefaultEncryption *Encryption `protobuf:"bytes,8,opt,name=default_encryption,json=defaultEncryption,proto3" json:"default_encryption,omitempty"`
+	// Where the vault's access logs are delivered; unset: logging is off.
+	Logging *Logging `protobuf:"bytes,9,opt,name=logging,proto3" json:"logging,omitempty"`
+	// The vault's CORS rules (package cors); unset: no cross-origin access.
+	Cors          *Cors `protobuf:"bytes,10,opt,name=cors,proto3" json:"cors,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -469,6 +532,405 @@ func (x *Vault) GetMfaDelete() bool {
 	return false
 }
 
+func (x *Vault) GetDefaultEncryption() *Encryption {
+	if x != nil {
+		return x.DefaultEncryption
+	}
+	return nil
+}
+
+func (x *Vault) GetLogging() *Logging {
+	if x != nil {
+		return x.Logging
+	}
+	return nil
+}
+
+func (x *Vault) GetCors() *Cors {
+	if x != nil {
+		return x.Cors
+	}
+	return nil
+}
+
+// Cors is a vault's cross-origin resource sharing rules, first match first.
+type Cors struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Rules         []*CorsRule            `protobuf:"bytes,1,rep,name=rules,proto3" json:"rules,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Cors) Reset() {
+	*x = Cors{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Cors) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Cors) ProtoMessage() {}
+
+func (x *Cors) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Cors.ProtoReflect.Descriptor instead.
+func (*Cors) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Cors) GetRules() []*CorsRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+// CorsRule is one CORS rule, as the API's wormvault.v1.CorsRule.
+type CorsRule struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	AllowedOrigins []string               `protobuf:"bytes,1,rep,name=allowed_origins,json=allowedOrigins,proto3" json:"allowed_origins,omitempty"`
+	AllowedMethods []string               `protobuf:"bytes,2,rep,name=allowed_methods,json=allowedMethods,proto3" json:"allowed_methods,omitempty"`
+	AllowedHeaders []string               `protobuf:"bytes,3,rep,name=allowed_headers,json=allowedHeaders,proto3" json:"allowed_headers,omitempty"`
+	ExposeHeaders  []string               `protobuf:"bytes,4,rep,name=expose_headers,json=exposeHeaders,proto3" json:"expose_headers,omitempty"`
+	MaxAgeSeconds  int32                  `protobuf:"varint,5,opt,name=max_age_seconds,json=maxAgeSeconds,proto3" json:"max_age_seconds,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CorsRule) Reset() {
+	*x = CorsRule{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CorsRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CorsRule) ProtoMessage() {}
+
+func (x *CorsRule) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CorsRule.ProtoReflect.Descriptor instead.
+func (*CorsRule) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *CorsRule) GetAllowedOrigins() []string {
+	if x != nil {
+		return x.AllowedOrigins
+	}
+	return nil
+}
+
+func (x *CorsRule) GetAllowedMethods() []string {
+	if x != nil {
+		return x.AllowedMethods
+	}
+	return nil
+}
+
+func (x *CorsRule) GetAllowedHeaders() []string {
+	if x != nil {
+		return x.AllowedHeaders
+	}
+	return nil
+}
+
+func (x *CorsRule) GetExposeHeaders() []string {
+	if x != nil {
+		return x.ExposeHeaders
+	}
+	return nil
+}
+
+func (x *CorsRule) GetMaxAgeSeconds() int32 {
+	if x != nil {
+		return x.MaxAgeSeconds
+	}
+	return 0
+}
+
+// Logging is a vault's access-log delivery: into target_vault, under keys
+// starting with prefix.
+type Logging struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	TargetVault   string                 `protobuf:"bytes,1,opt,name=target_vault,json=targetVault,proto3" json:"target_vault,omitempty"`
+	Prefix        string                 `protobuf:"bytes,2,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Logging) Reset() {
+	*x = Logging{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Logging) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Logging) ProtoMessage() {}
+
+func (x *Logging) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Logging.ProtoReflect.Descriptor instead.
+func (*Logging) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Logging) GetTargetVault() string {
+	if x != nil {
+		return x.TargetVault
+	}
+	return ""
+}
+
+func (x *Logging) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+// AccessLogRecord is one request against a vault whose logging is on,
+// kept in the catalog until it is delivered into the target vault (package
+// vault/accesslog holds its JSON form). Records are not protection state:
+// they are not journaled on the drives, and a catalog rebuild does not
+// restore those still waiting for delivery.
+type AccessLogRecord struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Position among all access-log records: 1, 2, 3, ... in commit order.
+	Seq       uint64                 `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Time      *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	RequestId string                 `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Empty for an unauthenticated request.
+	Principal  string `protobuf:"bytes,4,opt,name=principal,proto3" json:"principal,omitempty"`
+	RemoteAddr string `protobuf:"bytes,5,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	Tls        bool   `protobuf:"varint,6,opt,name=tls,proto3" json:"tls,omitempty"`
+	// The gRPC full method, e.g. "/wormvault.v1.ArchiveService/GetArchive".
+	Rpc       string `protobuf:"bytes,7,opt,name=rpc,proto3" json:"rpc,omitempty"`
+	Vault     string `protobuf:"bytes,8,opt,name=vault,proto3" json:"vault,omitempty"`
+	Key       string `protobuf:"bytes,9,opt,name=key,proto3" json:"key,omitempty"`
+	VersionId string `protobuf:"bytes,10,opt,name=version_id,json=versionId,proto3" json:"version_id,omitempty"`
+	// The gRPC status code name, e.g. "OK", "PERMISSION_DENIED".
+	Status string `protobuf:"bytes,11,opt,name=status,proto3" json:"status,omitempty"`
+	// The google.rpc.ErrorInfo reason of a failure, e.g. "POLICY_DENIED".
+	Reason        string `protobuf:"bytes,12,opt,name=reason,proto3" json:"reason,omitempty"`
+	BytesIn       int64  `protobuf:"varint,13,opt,name=bytes_in,json=bytesIn,proto3" json:"bytes_in,omitempty"`
+	BytesOut      int64  `protobuf:"varint,14,opt,name=bytes_out,json=bytesOut,proto3" json:"bytes_out,omitempty"`
+	DurationNanos int64  `protobuf:"varint,15,opt,name=duration_nanos,json=durationNanos,proto3" json:"duration_nanos,omitempty"`
+	UserAgent     string `protobuf:"bytes,16,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// Where the record is delivered, as the vault's logging said when the
+	// request was made.
+	TargetVault string `protobuf:"bytes,17,opt,name=target_vault,json=targetVault,proto3" json:"target_vault,omitempty"`
+	Prefix      string `protobuf:"bytes,18,opt,name=prefix,proto3" json:"prefix,omitempty"`
+	// The access point the request came through ("ap/NAME" named NAME; vault
+	// is then the access point's vault), "" for a direct request.
+	AccessPoint   string `protobuf:"bytes,19,opt,name=access_point,json=accessPoint,proto3" json:"access_point,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessLogRecord) Reset() {
+	*x = AccessLogRecord{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessLogRecord) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessLogRecord) ProtoMessage() {}
+
+func (x *AccessLogRecord) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessLogRecord.ProtoReflect.Descriptor instead.
+func (*AccessLogRecord) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *AccessLogRecord) GetSeq() uint64 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *AccessLogRecord) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *AccessLogRecord) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetRemoteAddr() string {
+	if x != nil {
+		return x.RemoteAddr
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetTls() bool {
+	if x != nil {
+		return x.Tls
+	}
+	return false
+}
+
+func (x *AccessLogRecord) GetRpc() string {
+	if x != nil {
+		return x.Rpc
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetVault() string {
+	if x != nil {
+		return x.Vault
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetVersionId() string {
+	if x != nil {
+		return x.VersionId
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetBytesIn() int64 {
+	if x != nil {
+		return x.BytesIn
+	}
+	return 0
+}
+
+func (x *AccessLogRecord) GetBytesOut() int64 {
+	if x != nil {
+		return x.BytesOut
+	}
+	return 0
+}
+
+func (x *AccessLogRecord) GetDurationNanos() int64 {
+	if x != nil {
+		return x.DurationNanos
+	}
+	return 0
+}
+
+func (x *AccessLogRecord) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetTargetVault() string {
+	if x != nil {
+		return x.TargetVault
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetPrefix() string {
+	if x != nil {
+		return x.Prefix
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetAccessPoint() string {
+	if x != nil {
+		return x.AccessPoint
+	}
+	return ""
+}
+
 // VaultLock is a vault's lock policy and its state. Once LOCKED it never
 // changes again.
 type VaultLock struct {
@@ -484,7 +946,7 @@ type VaultLock struct {
 
 func (x *VaultLock) Reset() {
 	*x = VaultLock{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -496,7 +958,7 @@ func (x *VaultLock) String() string {
 func (*VaultLock) ProtoMessage() {}
 
 func (x *VaultLock) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[4]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -509,7 +971,7 @@ func (x *VaultLock) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VaultLock.ProtoReflect.Descriptor instead.
 func (*VaultLock) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{4}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *VaultLock) GetState() VaultLockState {
@@ -582,7 +1044,7 @@ type Version struct {
 
 func (x *Version) Reset() {
 	*x = Version{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +1056,7 @@ func (x *Version) String() string {
 func (*Version) ProtoMessage() {}
 
 func (x *Version) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[5]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +1069,7 @@ func (x *Version) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Version.ProtoReflect.Descriptor instead.
 func (*Version) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{5}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Version) GetVault() string {
@@ -732,14 +1194,25 @@ type Encryption struct {
 	// sse.DeriveKey(master, "vault", vault name).
 	WrappedKey []byte `protobuf:"bytes,2,opt,name=wrapped_key,json=wrappedKey,proto3" json:"wrapped_key,omitempty"`
 	// For KMS: the KMS key that wraps the data key.
-	KmsKey        string `protobuf:"bytes,3,opt,name=kms_key,json=kmsKey,proto3" json:"kms_key,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	KmsKey string `protobuf:"bytes,3,opt,name=kms_key,json=kmsKey,proto3" json:"kms_key,omitempty"`
+	// For KMS: the version of kms_key whose material wrapped the data key
+	// (a rotation adds versions and keeps the old ones for decrypting).
+	KmsKeyVersion uint32 `protobuf:"varint,4,opt,name=kms_key_version,json=kmsKeyVersion,proto3" json:"kms_key_version,omitempty"`
+	// For CUSTOMER (SSE-C): the data key is wrapped under
+	// sse.DeriveKey(customer key, "sse-c", vault, version id); the customer
+	// key itself is never stored. customer_key_hmac is
+	// HMAC-SHA256(customer_key_salt, "wormvault sse-c key check v1" ||
+	// customer key): it tells a wrong key (PERMISSION_DENIED) from a damaged
+	// record (DATA_LOSS) before any byte is read.
+	CustomerKeySalt []byte `protobuf:"bytes,5,opt,name=customer_key_salt,json=customerKeySalt,proto3" json:"customer_key_salt,omitempty"`
+	CustomerKeyHmac []byte `protobuf:"bytes,6,opt,name=customer_key_hmac,json=customerKeyHmac,proto3" json:"customer_key_hmac,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Encryption) Reset() {
 	*x = Encryption{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -751,7 +1224,7 @@ func (x *Encryption) String() string {
 func (*Encryption) ProtoMessage() {}
 
 func (x *Encryption) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[6]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -764,7 +1237,7 @@ func (x *Encryption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Encryption.ProtoReflect.Descriptor instead.
 func (*Encryption) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{6}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Encryption) GetMode() EncryptionMode {
@@ -788,6 +1261,198 @@ func (x *Encryption) GetKmsKey() string {
 	return ""
 }
 
+func (x *Encryption) GetKmsKeyVersion() uint32 {
+	if x != nil {
+		return x.KmsKeyVersion
+	}
+	return 0
+}
+
+func (x *Encryption) GetCustomerKeySalt() []byte {
+	if x != nil {
+		return x.CustomerKeySalt
+	}
+	return nil
+}
+
+func (x *Encryption) GetCustomerKeyHmac() []byte {
+	if x != nil {
+		return x.CustomerKeyHmac
+	}
+	return nil
+}
+
+// KMSKey is a key of the built-in KMS (package vault/kms). Its material
+// never leaves the server and is stored only wrapped.
+type KMSKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Follows the vault-name rules; never reused, even once deleted.
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Description string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	State       KMSKeyState            `protobuf:"varint,3,opt,name=state,proto3,enum=wormvault.record.v1.KMSKeyState" json:"state,omitempty"`
+	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Every version ever created, oldest first; the last is current. A
+	// deleted key keeps the version numbers and drops the material.
+	Versions []*KMSKeyVersion `protobuf:"bytes,5,rep,name=versions,proto3" json:"versions,omitempty"`
+	// While DISABLED: when the key enables itself again; unset means never.
+	DisableUntil *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=disable_until,json=disableUntil,proto3" json:"disable_until,omitempty"`
+	// While PENDING_DELETION: when the material may be dropped.
+	DeletionTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=deletion_time,json=deletionTime,proto3" json:"deletion_time,omitempty"`
+	// While PENDING_DELETION: the state CancelKeyDeletion returns to.
+	StateBeforeDeletion KMSKeyState `protobuf:"varint,8,opt,name=state_before_deletion,json=stateBeforeDeletion,proto3,enum=wormvault.record.v1.KMSKeyState" json:"state_before_deletion,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *KMSKey) Reset() {
+	*x = KMSKey{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KMSKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KMSKey) ProtoMessage() {}
+
+func (x *KMSKey) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KMSKey.ProtoReflect.Descriptor instead.
+func (*KMSKey) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *KMSKey) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *KMSKey) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *KMSKey) GetState() KMSKeyState {
+	if x != nil {
+		return x.State
+	}
+	return KMSKeyState_KMS_KEY_STATE_UNSPECIFIED
+}
+
+func (x *KMSKey) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *KMSKey) GetVersions() []*KMSKeyVersion {
+	if x != nil {
+		return x.Versions
+	}
+	return nil
+}
+
+func (x *KMSKey) GetDisableUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DisableUntil
+	}
+	return nil
+}
+
+func (x *KMSKey) GetDeletionTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DeletionTime
+	}
+	return nil
+}
+
+func (x *KMSKey) GetStateBeforeDeletion() KMSKeyState {
+	if x != nil {
+		return x.StateBeforeDeletion
+	}
+	return KMSKeyState_KMS_KEY_STATE_UNSPECIFIED
+}
+
+// KMSKeyVersion is one generation of a KMS key's material.
+type KMSKeyVersion struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version uint32                 `protobuf:"varint,1,opt,name=version,proto3" json:"version,omitempty"`
+	// The 32-byte material wrapped (sse.WrapKey) by
+	// sse.DeriveKey(master, "kms", key name), AAD "<name>/<version>".
+	WrappedMaterial []byte                 `protobuf:"bytes,2,opt,name=wrapped_material,json=wrappedMaterial,proto3" json:"wrapped_material,omitempty"`
+	CreateTime      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *KMSKeyVersion) Reset() {
+	*x = KMSKeyVersion{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KMSKeyVersion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KMSKeyVersion) ProtoMessage() {}
+
+func (x *KMSKeyVersion) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KMSKeyVersion.ProtoReflect.Descriptor instead.
+func (*KMSKeyVersion) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *KMSKeyVersion) GetVersion() uint32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *KMSKeyVersion) GetWrappedMaterial() []byte {
+	if x != nil {
+		return x.WrappedMaterial
+	}
+	return nil
+}
+
+func (x *KMSKeyVersion) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 // Blob holds the bytes of a small archive stored inline.
 type Blob struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -799,7 +1464,7 @@ type Blob struct {
 
 func (x *Blob) Reset() {
 	*x = Blob{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -811,7 +1476,7 @@ func (x *Blob) String() string {
 func (*Blob) ProtoMessage() {}
 
 func (x *Blob) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[7]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -824,7 +1489,7 @@ func (x *Blob) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Blob.ProtoReflect.Descriptor instead.
 func (*Blob) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{7}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Blob) GetVersionId() string {
@@ -855,7 +1520,7 @@ type AccessKey struct {
 
 func (x *AccessKey) Reset() {
 	*x = AccessKey{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -867,7 +1532,7 @@ func (x *AccessKey) String() string {
 func (*AccessKey) ProtoMessage() {}
 
 func (x *AccessKey) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[8]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -880,7 +1545,7 @@ func (x *AccessKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AccessKey.ProtoReflect.Descriptor instead.
 func (*AccessKey) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{8}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AccessKey) GetKeyId() string {
@@ -932,7 +1597,7 @@ type FixityReport struct {
 
 func (x *FixityReport) Reset() {
 	*x = FixityReport{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -944,7 +1609,7 @@ func (x *FixityReport) String() string {
 func (*FixityReport) ProtoMessage() {}
 
 func (x *FixityReport) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[9]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -957,7 +1622,7 @@ func (x *FixityReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FixityReport.ProtoReflect.Descriptor instead.
 func (*FixityReport) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{9}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *FixityReport) GetStartTime() *timestamppb.Timestamp {
@@ -1055,6 +1720,9 @@ type JournalEntry struct {
 	//	*JournalEntry_BlobPut
 	//	*JournalEntry_MfaDevicePut
 	//	*JournalEntry_AuditEvent
+	//	*JournalEntry_KmsKeyPut
+	//	*JournalEntry_AccessPointPut
+	//	*JournalEntry_AccessPointDelete
 	Change        isJournalEntry_Change `protobuf_oneof:"change"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1062,7 +1730,7 @@ type JournalEntry struct {
 
 func (x *JournalEntry) Reset() {
 	*x = JournalEntry{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1074,7 +1742,7 @@ func (x *JournalEntry) String() string {
 func (*JournalEntry) ProtoMessage() {}
 
 func (x *JournalEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[10]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1087,7 +1755,7 @@ func (x *JournalEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalEntry.ProtoReflect.Descriptor instead.
 func (*JournalEntry) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{10}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *JournalEntry) GetSeq() uint64 {
@@ -1242,6 +1910,33 @@ func (x *JournalEntry) GetAuditEvent() *AuditEvent {
 	return nil
 }
 
+func (x *JournalEntry) GetKmsKeyPut() *KMSKey {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_KmsKeyPut); ok {
+			return x.KmsKeyPut
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetAccessPointPut() *AccessPoint {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_AccessPointPut); ok {
+			return x.AccessPointPut
+		}
+	}
+	return nil
+}
+
+func (x *JournalEntry) GetAccessPointDelete() *JournalAccessPointDelete {
+	if x != nil {
+		if x, ok := x.Change.(*JournalEntry_AccessPointDelete); ok {
+			return x.AccessPointDelete
+		}
+	}
+	return nil
+}
+
 type isJournalEntry_Change interface {
 	isJournalEntry_Change()
 }
@@ -1314,6 +2009,21 @@ type JournalEntry_AuditEvent struct {
 	AuditEvent *AuditEvent `protobuf:"bytes,22,opt,name=audit_event,json=auditEvent,proto3,oneof"`
 }
 
+type JournalEntry_KmsKeyPut struct {
+	// A KMS key was created or changed (state, versions): the full
+	// record, its material wrapped.
+	KmsKeyPut *KMSKey `protobuf:"bytes,23,opt,name=kms_key_put,json=kmsKeyPut,proto3,oneof"`
+}
+
+type JournalEntry_AccessPointPut struct {
+	// An access point was created or its policy changed: the full record.
+	AccessPointPut *AccessPoint `protobuf:"bytes,24,opt,name=access_point_put,json=accessPointPut,proto3,oneof"`
+}
+
+type JournalEntry_AccessPointDelete struct {
+	AccessPointDelete *JournalAccessPointDelete `protobuf:"bytes,25,opt,name=access_point_delete,json=accessPointDelete,proto3,oneof"`
+}
+
 func (*JournalEntry_VersionPut) isJournalEntry_Change() {}
 
 func (*JournalEntry_VersionDelete) isJournalEntry_Change() {}
@@ -1340,6 +2050,142 @@ func (*JournalEntry_MfaDevicePut) isJournalEntry_Change() {}
 
 func (*JournalEntry_AuditEvent) isJournalEntry_Change() {}
 
+func (*JournalEntry_KmsKeyPut) isJournalEntry_Change() {}
+
+func (*JournalEntry_AccessPointPut) isJournalEntry_Change() {}
+
+func (*JournalEntry_AccessPointDelete) isJournalEntry_Change() {}
+
+type JournalAccessPointDelete struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JournalAccessPointDelete) Reset() {
+	*x = JournalAccessPointDelete{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JournalAccessPointDelete) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JournalAccessPointDelete) ProtoMessage() {}
+
+func (x *JournalAccessPointDelete) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JournalAccessPointDelete.ProtoReflect.Descriptor instead.
+func (*JournalAccessPointDelete) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *JournalAccessPointDelete) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// AccessPoint is a named entry point to one vault ("ap/NAME" wherever an
+// archive request names a vault), with its own policy and the network
+// origin its requests must come from.
+type AccessPoint struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The vault-name rules; unique among access points (their own namespace).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The vault it leads to; it must exist, and cannot be deleted while an
+	// access point leads to it.
+	Vault string `protobuf:"bytes,2,opt,name=vault,proto3" json:"vault,omitempty"`
+	// A policy document (lock/policy); "" means no statements: only root
+	// may use the access point.
+	Policy string `protobuf:"bytes,3,opt,name=policy,proto3" json:"policy,omitempty"`
+	// The CIDRs (at least one, canonical "10.0.0.0/8" form) a request's
+	// source address must be in.
+	AllowedCidrs  []string               `protobuf:"bytes,4,rep,name=allowed_cidrs,json=allowedCidrs,proto3" json:"allowed_cidrs,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccessPoint) Reset() {
+	*x = AccessPoint{}
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccessPoint) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccessPoint) ProtoMessage() {}
+
+func (x *AccessPoint) ProtoReflect() protoreflect.Message {
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccessPoint.ProtoReflect.Descriptor instead.
+func (*AccessPoint) Descriptor() ([]byte, []int) {
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AccessPoint) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *AccessPoint) GetVault() string {
+	if x != nil {
+		return x.Vault
+	}
+	return ""
+}
+
+func (x *AccessPoint) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *AccessPoint) GetAllowedCidrs() []string {
+	if x != nil {
+		return x.AllowedCidrs
+	}
+	return nil
+}
+
+func (x *AccessPoint) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
 type JournalVersionDelete struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Vault         string                 `protobuf:"bytes,1,opt,name=vault,proto3" json:"vault,omitempty"`
@@ -1351,7 +2197,7 @@ type JournalVersionDelete struct {
 
 func (x *JournalVersionDelete) Reset() {
 	*x = JournalVersionDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +2209,7 @@ func (x *JournalVersionDelete) String() string {
 func (*JournalVersionDelete) ProtoMessage() {}
 
 func (x *JournalVersionDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[11]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +2222,7 @@ func (x *JournalVersionDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVersionDelete.ProtoReflect.Descriptor instead.
 func (*JournalVersionDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{11}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *JournalVersionDelete) GetVault() string {
@@ -1409,7 +2255,7 @@ type JournalVaultDelete struct {
 
 func (x *JournalVaultDelete) Reset() {
 	*x = JournalVaultDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +2267,7 @@ func (x *JournalVaultDelete) String() string {
 func (*JournalVaultDelete) ProtoMessage() {}
 
 func (x *JournalVaultDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[12]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +2280,7 @@ func (x *JournalVaultDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVaultDelete.ProtoReflect.Descriptor instead.
 func (*JournalVaultDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{12}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *JournalVaultDelete) GetName() string {
@@ -1454,7 +2300,7 @@ type JournalMetaPut struct {
 
 func (x *JournalMetaPut) Reset() {
 	*x = JournalMetaPut{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +2312,7 @@ func (x *JournalMetaPut) String() string {
 func (*JournalMetaPut) ProtoMessage() {}
 
 func (x *JournalMetaPut) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[13]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +2325,7 @@ func (x *JournalMetaPut) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalMetaPut.ProtoReflect.Descriptor instead.
 func (*JournalMetaPut) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{13}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *JournalMetaPut) GetName() string {
@@ -1508,7 +2354,7 @@ type JournalVoid struct {
 
 func (x *JournalVoid) Reset() {
 	*x = JournalVoid{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +2366,7 @@ func (x *JournalVoid) String() string {
 func (*JournalVoid) ProtoMessage() {}
 
 func (x *JournalVoid) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[14]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +2379,7 @@ func (x *JournalVoid) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalVoid.ProtoReflect.Descriptor instead.
 func (*JournalVoid) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{14}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *JournalVoid) GetFirstSeq() uint64 {
@@ -1564,7 +2410,7 @@ type Principal struct {
 
 func (x *Principal) Reset() {
 	*x = Principal{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1576,7 +2422,7 @@ func (x *Principal) String() string {
 func (*Principal) ProtoMessage() {}
 
 func (x *Principal) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[15]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1589,7 +2435,7 @@ func (x *Principal) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Principal.ProtoReflect.Descriptor instead.
 func (*Principal) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{15}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Principal) GetName() string {
@@ -1622,7 +2468,7 @@ type JournalPrincipalDelete struct {
 
 func (x *JournalPrincipalDelete) Reset() {
 	*x = JournalPrincipalDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1634,7 +2480,7 @@ func (x *JournalPrincipalDelete) String() string {
 func (*JournalPrincipalDelete) ProtoMessage() {}
 
 func (x *JournalPrincipalDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[16]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1647,7 +2493,7 @@ func (x *JournalPrincipalDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalPrincipalDelete.ProtoReflect.Descriptor instead.
 func (*JournalPrincipalDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{16}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *JournalPrincipalDelete) GetName() string {
@@ -1666,7 +2512,7 @@ type JournalAccessKeyDelete struct {
 
 func (x *JournalAccessKeyDelete) Reset() {
 	*x = JournalAccessKeyDelete{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1678,7 +2524,7 @@ func (x *JournalAccessKeyDelete) String() string {
 func (*JournalAccessKeyDelete) ProtoMessage() {}
 
 func (x *JournalAccessKeyDelete) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[17]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1691,7 +2537,7 @@ func (x *JournalAccessKeyDelete) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JournalAccessKeyDelete.ProtoReflect.Descriptor instead.
 func (*JournalAccessKeyDelete) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{17}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *JournalAccessKeyDelete) GetKeyId() string {
@@ -1725,7 +2571,7 @@ type MFADevice struct {
 
 func (x *MFADevice) Reset() {
 	*x = MFADevice{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1737,7 +2583,7 @@ func (x *MFADevice) String() string {
 func (*MFADevice) ProtoMessage() {}
 
 func (x *MFADevice) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[18]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1750,7 +2596,7 @@ func (x *MFADevice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MFADevice.ProtoReflect.Descriptor instead.
 func (*MFADevice) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{18}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *MFADevice) GetName() string {
@@ -1829,7 +2675,7 @@ type AuditEvent struct {
 
 func (x *AuditEvent) Reset() {
 	*x = AuditEvent{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1841,7 +2687,7 @@ func (x *AuditEvent) String() string {
 func (*AuditEvent) ProtoMessage() {}
 
 func (x *AuditEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[19]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1854,7 +2700,7 @@ func (x *AuditEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
 func (*AuditEvent) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{19}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *AuditEvent) GetSequence() uint64 {
@@ -1956,7 +2802,7 @@ type AuditCheckpoint struct {
 
 func (x *AuditCheckpoint) Reset() {
 	*x = AuditCheckpoint{}
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[20]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1968,7 +2814,7 @@ func (x *AuditCheckpoint) String() string {
 func (*AuditCheckpoint) ProtoMessage() {}
 
 func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
-	mi := &file_wormvault_record_v1_record_proto_msgTypes[20]
+	mi := &file_wormvault_record_v1_record_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1981,7 +2827,7 @@ func (x *AuditCheckpoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditCheckpoint.ProtoReflect.Descriptor instead.
 func (*AuditCheckpoint) Descriptor() ([]byte, []int) {
-	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{20}
+	return file_wormvault_record_v1_record_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AuditCheckpoint) GetSequence() uint64 {
@@ -2036,7 +2882,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\ahold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n" +
 	"\x06set_by\x18\x03 \x01(\tR\x05setBy\x125\n" +
-	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\xdf\x02\n" +
+	"\bset_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\asetTime\"\x96\x04\n" +
 	"\x05Vault\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12;\n" +
 	"\vcreate_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -2047,7 +2893,47 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\n" +
 	"vault_lock\x18\x06 \x01(\v2\x1e.wormvault.record.v1.VaultLockR\tvaultLock\x12\x1d\n" +
 	"\n" +
-	"mfa_delete\x18\a \x01(\bR\tmfaDelete\"\xf1\x01\n" +
+	"mfa_delete\x18\a \x01(\bR\tmfaDelete\x12N\n" +
+	"\x12default_encryption\x18\b \x01(\v2\x1f.wormvault.record.v1.EncryptionR\x11defaultEncryption\x126\n" +
+	"\alogging\x18\t \x01(\v2\x1c.wormvault.record.v1.LoggingR\alogging\x12-\n" +
+	"\x04cors\x18\n" +
+	" \x01(\v2\x19.wormvault.record.v1.CorsR\x04cors\";\n" +
+	"\x04Cors\x123\n" +
+	"\x05rules\x18\x01 \x03(\v2\x1d.wormvault.record.v1.CorsRuleR\x05rules\"\xd4\x01\n" +
+	"\bCorsRule\x12'\n" +
+	"\x0fallowed_origins\x18\x01 \x03(\tR\x0eallowedOrigins\x12'\n" +
+	"\x0fallowed_methods\x18\x02 \x03(\tR\x0eallowedMethods\x12'\n" +
+	"\x0fallowed_headers\x18\x03 \x03(\tR\x0eallowedHeaders\x12%\n" +
+	"\x0eexpose_headers\x18\x04 \x03(\tR\rexposeHeaders\x12&\n" +
+	"\x0fmax_age_seconds\x18\x05 \x01(\x05R\rmaxAgeSeconds\"D\n" +
+	"\aLogging\x12!\n" +
+	"\ftarget_vault\x18\x01 \x01(\tR\vtargetVault\x12\x16\n" +
+	"\x06prefix\x18\x02 \x01(\tR\x06prefix\"\xa8\x04\n" +
+	"\x0fAccessLogRecord\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x03 \x01(\tR\trequestId\x12\x1c\n" +
+	"\tprincipal\x18\x04 \x01(\tR\tprincipal\x12\x1f\n" +
+	"\vremote_addr\x18\x05 \x01(\tR\n" +
+	"remoteAddr\x12\x10\n" +
+	"\x03tls\x18\x06 \x01(\bR\x03tls\x12\x10\n" +
+	"\x03rpc\x18\a \x01(\tR\x03rpc\x12\x14\n" +
+	"\x05vault\x18\b \x01(\tR\x05vault\x12\x10\n" +
+	"\x03key\x18\t \x01(\tR\x03key\x12\x1d\n" +
+	"\n" +
+	"version_id\x18\n" +
+	" \x01(\tR\tversionId\x12\x16\n" +
+	"\x06status\x18\v \x01(\tR\x06status\x12\x16\n" +
+	"\x06reason\x18\f \x01(\tR\x06reason\x12\x19\n" +
+	"\bbytes_in\x18\r \x01(\x03R\abytesIn\x12\x1b\n" +
+	"\tbytes_out\x18\x0e \x01(\x03R\bbytesOut\x12%\n" +
+	"\x0eduration_nanos\x18\x0f \x01(\x03R\rdurationNanos\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x10 \x01(\tR\tuserAgent\x12!\n" +
+	"\ftarget_vault\x18\x11 \x01(\tR\vtargetVault\x12\x16\n" +
+	"\x06prefix\x18\x12 \x01(\tR\x06prefix\x12!\n" +
+	"\faccess_point\x18\x13 \x01(\tR\vaccessPoint\"\xf1\x01\n" +
 	"\tVaultLock\x129\n" +
 	"\x05state\x18\x01 \x01(\x0e2#.wormvault.record.v1.VaultLockStateR\x05state\x12\x16\n" +
 	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x17\n" +
@@ -2083,13 +2969,31 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\fstored_bytes\x18\x10 \x01(\x03R\vstoredBytes\x1a;\n" +
 	"\rMetadataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x7f\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xff\x01\n" +
 	"\n" +
 	"Encryption\x127\n" +
 	"\x04mode\x18\x01 \x01(\x0e2#.wormvault.record.v1.EncryptionModeR\x04mode\x12\x1f\n" +
 	"\vwrapped_key\x18\x02 \x01(\fR\n" +
 	"wrappedKey\x12\x17\n" +
-	"\akms_key\x18\x03 \x01(\tR\x06kmsKey\"9\n" +
+	"\akms_key\x18\x03 \x01(\tR\x06kmsKey\x12&\n" +
+	"\x0fkms_key_version\x18\x04 \x01(\rR\rkmsKeyVersion\x12*\n" +
+	"\x11customer_key_salt\x18\x05 \x01(\fR\x0fcustomerKeySalt\x12*\n" +
+	"\x11customer_key_hmac\x18\x06 \x01(\fR\x0fcustomerKeyHmac\"\xcb\x03\n" +
+	"\x06KMSKey\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
+	"\x05state\x18\x03 \x01(\x0e2 .wormvault.record.v1.KMSKeyStateR\x05state\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12>\n" +
+	"\bversions\x18\x05 \x03(\v2\".wormvault.record.v1.KMSKeyVersionR\bversions\x12?\n" +
+	"\rdisable_until\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\fdisableUntil\x12?\n" +
+	"\rdeletion_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fdeletionTime\x12T\n" +
+	"\x15state_before_deletion\x18\b \x01(\x0e2 .wormvault.record.v1.KMSKeyStateR\x13stateBeforeDeletion\"\x91\x01\n" +
+	"\rKMSKeyVersion\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\rR\aversion\x12)\n" +
+	"\x10wrapped_material\x18\x02 \x01(\fR\x0fwrappedMaterial\x12;\n" +
+	"\vcreate_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"9\n" +
 	"\x04Blob\x12\x1d\n" +
 	"\n" +
 	"version_id\x18\x01 \x01(\tR\tversionId\x12\x12\n" +
@@ -2110,7 +3014,8 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x14missing_shards_found\x18\x06 \x01(\x03R\x12missingShardsFound\x12#\n" +
 	"\rshards_healed\x18\a \x01(\x03R\fshardsHealed\x12$\n" +
 	"\runrecoverable\x18\b \x03(\tR\runrecoverable\x12\x16\n" +
-	"\x06failed\x18\t \x03(\tR\x06failed\"\xb6\b\n" +
+	"\x06failed\x18\t \x03(\tR\x06failed\"\xa4\n" +
+	"\n" +
 	"\fJournalEntry\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x1b\n" +
 	"\tbatch_seq\x18\x02 \x01(\x04R\bbatchSeq\x12\x1d\n" +
@@ -2132,8 +3037,20 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\bblob_put\x18\x15 \x01(\v2\x19.wormvault.record.v1.BlobH\x00R\ablobPut\x12F\n" +
 	"\x0emfa_device_put\x18\x14 \x01(\v2\x1e.wormvault.record.v1.MFADeviceH\x00R\fmfaDevicePut\x12B\n" +
 	"\vaudit_event\x18\x16 \x01(\v2\x1f.wormvault.record.v1.AuditEventH\x00R\n" +
-	"auditEventB\b\n" +
-	"\x06change\"]\n" +
+	"auditEvent\x12=\n" +
+	"\vkms_key_put\x18\x17 \x01(\v2\x1b.wormvault.record.v1.KMSKeyH\x00R\tkmsKeyPut\x12L\n" +
+	"\x10access_point_put\x18\x18 \x01(\v2 .wormvault.record.v1.AccessPointH\x00R\x0eaccessPointPut\x12_\n" +
+	"\x13access_point_delete\x18\x19 \x01(\v2-.wormvault.record.v1.JournalAccessPointDeleteH\x00R\x11accessPointDeleteB\b\n" +
+	"\x06change\".\n" +
+	"\x18JournalAccessPointDelete\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xb1\x01\n" +
+	"\vAccessPoint\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05vault\x18\x02 \x01(\tR\x05vault\x12\x16\n" +
+	"\x06policy\x18\x03 \x01(\tR\x06policy\x12#\n" +
+	"\rallowed_cidrs\x18\x04 \x03(\tR\fallowedCidrs\x12;\n" +
+	"\vcreate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"]\n" +
 	"\x14JournalVersionDelete\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
@@ -2204,7 +3121,13 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x14ENCRYPTION_MODE_NONE\x10\x01\x12\x1b\n" +
 	"\x17ENCRYPTION_MODE_SERVICE\x10\x02\x12\x17\n" +
 	"\x13ENCRYPTION_MODE_KMS\x10\x03\x12\x1c\n" +
-	"\x18ENCRYPTION_MODE_CUSTOMER\x10\x04BCZAgithub.com/wormvault/wormvault/proto/wormvault/record/v1;recordv1b\x06proto3"
+	"\x18ENCRYPTION_MODE_CUSTOMER\x10\x04*\xa2\x01\n" +
+	"\vKMSKeyState\x12\x1d\n" +
+	"\x19KMS_KEY_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15KMS_KEY_STATE_ENABLED\x10\x01\x12\x1a\n" +
+	"\x16KMS_KEY_STATE_DISABLED\x10\x02\x12\"\n" +
+	"\x1eKMS_KEY_STATE_PENDING_DELETION\x10\x03\x12\x19\n" +
+	"\x15KMS_KEY_STATE_DELETED\x10\x04BCZAgithub.com/wormvault/wormvault/proto/wormvault/record/v1;recordv1b\x06proto3"
 
 var (
 	file_wormvault_record_v1_record_proto_rawDescOnce sync.Once
@@ -2218,81 +3141,106 @@ func file_wormvault_record_v1_record_proto_rawDescGZIP() []byte {
 	return file_wormvault_record_v1_record_proto_rawDescData
 }
 
-var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_wormvault_record_v1_record_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_wormvault_record_v1_record_proto_msgTypes = make([]protoimpl.MessageInfo, 31)
 var file_wormvault_record_v1_record_proto_goTypes = []any{
-	(RetentionMode)(0),             // 0: wormvault.record.v1.RetentionMode
-	(VaultLockState)(0),            // 1: wormvault.record.v1.VaultLockState
-	(EncryptionMode)(0),            // 2: wormvault.record.v1.EncryptionMode
-	(*Retention)(nil),              // 3: wormvault.record.v1.Retention
-	(*DefaultRetention)(nil),       // 4: wormvault.record.v1.DefaultRetention
-	(*LegalHold)(nil),              // 5: wormvault.record.v1.LegalHold
-	(*Vault)(nil),                  // 6: wormvault.record.v1.Vault
-	(*VaultLock)(nil),              // 7: wormvault.record.v1.VaultLock
-	(*Version)(nil),                // 8: wormvault.record.v1.Version
-	(*Encryption)(nil),             // 9: wormvault.record.v1.Encryption
-	(*Blob)(nil),                   // 10: wormvault.record.v1.Blob
-	(*AccessKey)(nil),              // 11: wormvault.record.v1.AccessKey
-	(*FixityReport)(nil),           // 12: wormvault.record.v1.FixityReport
-	(*JournalEntry)(nil),           // 13: wormvault.record.v1.JournalEntry
-	(*JournalVersionDelete)(nil),   // 14: wormvault.record.v1.JournalVersionDelete
-	(*JournalVaultDelete)(nil),     // 15: wormvault.record.v1.JournalVaultDelete
-	(*JournalMetaPut)(nil),         // 16: wormvault.record.v1.JournalMetaPut
-	(*JournalVoid)(nil),            // 17: wormvault.record.v1.JournalVoid
-	(*Principal)(nil),              // 18: wormvault.record.v1.Principal
-	(*JournalPrincipalDelete)(nil), // 19: wormvault.record.v1.JournalPrincipalDelete
-	(*JournalAccessKeyDelete)(nil), // 20: wormvault.record.v1.JournalAccessKeyDelete
-	(*MFADevice)(nil),              // 21: wormvault.record.v1.MFADevice
-	(*AuditEvent)(nil),             // 22: wormvault.record.v1.AuditEvent
-	(*AuditCheckpoint)(nil),        // 23: wormvault.record.v1.AuditCheckpoint
-	nil,                            // 24: wormvault.record.v1.Version.MetadataEntry
-	nil,                            // 25: wormvault.record.v1.AuditEvent.DetailsEntry
-	(*timestamppb.Timestamp)(nil),  // 26: google.protobuf.Timestamp
+	(RetentionMode)(0),               // 0: wormvault.record.v1.RetentionMode
+	(VaultLockState)(0),              // 1: wormvault.record.v1.VaultLockState
+	(EncryptionMode)(0),              // 2: wormvault.record.v1.EncryptionMode
+	(KMSKeyState)(0),                 // 3: wormvault.record.v1.KMSKeyState
+	(*Retention)(nil),                // 4: wormvault.record.v1.Retention
+	(*DefaultRetention)(nil),         // 5: wormvault.record.v1.DefaultRetention
+	(*LegalHold)(nil),                // 6: wormvault.record.v1.LegalHold
+	(*Vault)(nil),                    // 7: wormvault.record.v1.Vault
+	(*Cors)(nil),                     // 8: wormvault.record.v1.Cors
+	(*CorsRule)(nil),                 // 9: wormvault.record.v1.CorsRule
+	(*Logging)(nil),                  // 10: wormvault.record.v1.Logging
+	(*AccessLogRecord)(nil),          // 11: wormvault.record.v1.AccessLogRecord
+	(*VaultLock)(nil),                // 12: wormvault.record.v1.VaultLock
+	(*Version)(nil),                  // 13: wormvault.record.v1.Version
+	(*Encryption)(nil),               // 14: wormvault.record.v1.Encryption
+	(*KMSKey)(nil),                   // 15: wormvault.record.v1.KMSKey
+	(*KMSKeyVersion)(nil),            // 16: wormvault.record.v1.KMSKeyVersion
+	(*Blob)(nil),                     // 17: wormvault.record.v1.Blob
+	(*AccessKey)(nil),                // 18: wormvault.record.v1.AccessKey
+	(*FixityReport)(nil),             // 19: wormvault.record.v1.FixityReport
+	(*JournalEntry)(nil),             // 20: wormvault.record.v1.JournalEntry
+	(*JournalAccessPointDelete)(nil), // 21: wormvault.record.v1.JournalAccessPointDelete
+	(*AccessPoint)(nil),              // 22: wormvault.record.v1.AccessPoint
+	(*JournalVersionDelete)(nil),     // 23: wormvault.record.v1.JournalVersionDelete
+	(*JournalVaultDelete)(nil),       // 24: wormvault.record.v1.JournalVaultDelete
+	(*JournalMetaPut)(nil),           // 25: wormvault.record.v1.JournalMetaPut
+	(*JournalVoid)(nil),              // 26: wormvault.record.v1.JournalVoid
+	(*Principal)(nil),                // 27: wormvault.record.v1.Principal
+	(*JournalPrincipalDelete)(nil),   // 28: wormvault.record.v1.JournalPrincipalDelete
+	(*JournalAccessKeyDelete)(nil),   // 29: wormvault.record.v1.JournalAccessKeyDelete
+	(*MFADevice)(nil),                // 30: wormvault.record.v1.MFADevice
+	(*AuditEvent)(nil),               // 31: wormvault.record.v1.AuditEvent
+	(*AuditCheckpoint)(nil),          // 32: wormvault.record.v1.AuditCheckpoint
+	nil,                              // 33: wormvault.record.v1.Version.MetadataEntry
+	nil,                              // 34: wormvault.record.v1.AuditEvent.DetailsEntry
+	(*timestamppb.Timestamp)(nil),    // 35: google.protobuf.Timestamp
 }
 var file_wormvault_record_v1_record_proto_depIdxs = []int32{
 	0,  // 0: wormvault.record.v1.Retention.mode:type_name -> wormvault.record.v1.RetentionMode
-	26, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
+	35, // 1: wormvault.record.v1.Retention.retain_until_time:type_name -> google.protobuf.Timestamp
 	0,  // 2: wormvault.record.v1.DefaultRetention.mode:type_name -> wormvault.record.v1.RetentionMode
-	26, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
-	26, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
-	4,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
-	7,  // 6: wormvault.record.v1.Vault.vault_lock:type_name -> wormvault.record.v1.VaultLock
-	1,  // 7: wormvault.record.v1.VaultLock.state:type_name -> wormvault.record.v1.VaultLockState
-	26, // 8: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
-	26, // 9: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
-	24, // 10: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
-	26, // 11: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
-	3,  // 12: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
-	5,  // 13: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
-	9,  // 14: wormvault.record.v1.Version.encryption:type_name -> wormvault.record.v1.Encryption
-	2,  // 15: wormvault.record.v1.Encryption.mode:type_name -> wormvault.record.v1.EncryptionMode
-	26, // 16: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
-	26, // 17: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
-	26, // 18: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
-	26, // 19: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
-	8,  // 20: wormvault.record.v1.JournalEntry.version_put:type_name -> wormvault.record.v1.Version
-	14, // 21: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
-	6,  // 22: wormvault.record.v1.JournalEntry.vault_put:type_name -> wormvault.record.v1.Vault
-	15, // 23: wormvault.record.v1.JournalEntry.vault_delete:type_name -> wormvault.record.v1.JournalVaultDelete
-	16, // 24: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
-	11, // 25: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
-	17, // 26: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
-	18, // 27: wormvault.record.v1.JournalEntry.principal_put:type_name -> wormvault.record.v1.Principal
-	19, // 28: wormvault.record.v1.JournalEntry.principal_delete:type_name -> wormvault.record.v1.JournalPrincipalDelete
-	20, // 29: wormvault.record.v1.JournalEntry.access_key_delete:type_name -> wormvault.record.v1.JournalAccessKeyDelete
-	10, // 30: wormvault.record.v1.JournalEntry.blob_put:type_name -> wormvault.record.v1.Blob
-	21, // 31: wormvault.record.v1.JournalEntry.mfa_device_put:type_name -> wormvault.record.v1.MFADevice
-	22, // 32: wormvault.record.v1.JournalEntry.audit_event:type_name -> wormvault.record.v1.AuditEvent
-	26, // 33: wormvault.record.v1.Principal.create_time:type_name -> google.protobuf.Timestamp
-	26, // 34: wormvault.record.v1.MFADevice.create_time:type_name -> google.protobuf.Timestamp
-	26, // 35: wormvault.record.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
-	25, // 36: wormvault.record.v1.AuditEvent.details:type_name -> wormvault.record.v1.AuditEvent.DetailsEntry
-	26, // 37: wormvault.record.v1.AuditCheckpoint.time:type_name -> google.protobuf.Timestamp
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	35, // 3: wormvault.record.v1.LegalHold.set_time:type_name -> google.protobuf.Timestamp
+	35, // 4: wormvault.record.v1.Vault.create_time:type_name -> google.protobuf.Timestamp
+	5,  // 5: wormvault.record.v1.Vault.default_retention:type_name -> wormvault.record.v1.DefaultRetention
+	12, // 6: wormvault.record.v1.Vault.vault_lock:type_name -> wormvault.record.v1.VaultLock
+	14, // 7: wormvault.record.v1.Vault.default_encryption:type_name -> wormvault.record.v1.Encryption
+	10, // 8: wormvault.record.v1.Vault.logging:type_name -> wormvault.record.v1.Logging
+	8,  // 9: wormvault.record.v1.Vault.cors:type_name -> wormvault.record.v1.Cors
+	9,  // 10: wormvault.record.v1.Cors.rules:type_name -> wormvault.record.v1.CorsRule
+	35, // 11: wormvault.record.v1.AccessLogRecord.time:type_name -> google.protobuf.Timestamp
+	1,  // 12: wormvault.record.v1.VaultLock.state:type_name -> wormvault.record.v1.VaultLockState
+	35, // 13: wormvault.record.v1.VaultLock.create_time:type_name -> google.protobuf.Timestamp
+	35, // 14: wormvault.record.v1.VaultLock.expire_time:type_name -> google.protobuf.Timestamp
+	33, // 15: wormvault.record.v1.Version.metadata:type_name -> wormvault.record.v1.Version.MetadataEntry
+	35, // 16: wormvault.record.v1.Version.create_time:type_name -> google.protobuf.Timestamp
+	4,  // 17: wormvault.record.v1.Version.retention:type_name -> wormvault.record.v1.Retention
+	6,  // 18: wormvault.record.v1.Version.legal_holds:type_name -> wormvault.record.v1.LegalHold
+	14, // 19: wormvault.record.v1.Version.encryption:type_name -> wormvault.record.v1.Encryption
+	2,  // 20: wormvault.record.v1.Encryption.mode:type_name -> wormvault.record.v1.EncryptionMode
+	3,  // 21: wormvault.record.v1.KMSKey.state:type_name -> wormvault.record.v1.KMSKeyState
+	35, // 22: wormvault.record.v1.KMSKey.create_time:type_name -> google.protobuf.Timestamp
+	16, // 23: wormvault.record.v1.KMSKey.versions:type_name -> wormvault.record.v1.KMSKeyVersion
+	35, // 24: wormvault.record.v1.KMSKey.disable_until:type_name -> google.protobuf.Timestamp
+	35, // 25: wormvault.record.v1.KMSKey.deletion_time:type_name -> google.protobuf.Timestamp
+	3,  // 26: wormvault.record.v1.KMSKey.state_before_deletion:type_name -> wormvault.record.v1.KMSKeyState
+	35, // 27: wormvault.record.v1.KMSKeyVersion.create_time:type_name -> google.protobuf.Timestamp
+	35, // 28: wormvault.record.v1.AccessKey.create_time:type_name -> google.protobuf.Timestamp
+	35, // 29: wormvault.record.v1.FixityReport.start_time:type_name -> google.protobuf.Timestamp
+	35, // 30: wormvault.record.v1.FixityReport.end_time:type_name -> google.protobuf.Timestamp
+	35, // 31: wormvault.record.v1.JournalEntry.time:type_name -> google.protobuf.Timestamp
+	13, // 32: wormvault.record.v1.JournalEntry.version_put:type_name -> wormvault.record.v1.Version
+	23, // 33: wormvault.record.v1.JournalEntry.version_delete:type_name -> wormvault.record.v1.JournalVersionDelete
+	7,  // 34: wormvault.record.v1.JournalEntry.vault_put:type_name -> wormvault.record.v1.Vault
+	24, // 35: wormvault.record.v1.JournalEntry.vault_delete:type_name -> wormvault.record.v1.JournalVaultDelete
+	25, // 36: wormvault.record.v1.JournalEntry.meta_put:type_name -> wormvault.record.v1.JournalMetaPut
+	18, // 37: wormvault.record.v1.JournalEntry.access_key_put:type_name -> wormvault.record.v1.AccessKey
+	26, // 38: wormvault.record.v1.JournalEntry.void:type_name -> wormvault.record.v1.JournalVoid
+	27, // 39: wormvault.record.v1.JournalEntry.principal_put:type_name -> wormvault.record.v1.Principal
+	28, // 40: wormvault.record.v1.JournalEntry.principal_delete:type_name -> wormvault.record.v1.JournalPrincipalDelete
+	29, // 41: wormvault.record.v1.JournalEntry.access_key_delete:type_name -> wormvault.record.v1.JournalAccessKeyDelete
+	17, // 42: wormvault.record.v1.JournalEntry.blob_put:type_name -> wormvault.record.v1.Blob
+	30, // 43: wormvault.record.v1.JournalEntry.mfa_device_put:type_name -> wormvault.record.v1.MFADevice
+	31, // 44: wormvault.record.v1.JournalEntry.audit_event:type_name -> wormvault.record.v1.AuditEvent
+	15, // 45: wormvault.record.v1.JournalEntry.kms_key_put:type_name -> wormvault.record.v1.KMSKey
+	22, // 46: wormvault.record.v1.JournalEntry.access_point_put:type_name -> wormvault.record.v1.AccessPoint
+	21, // 47: wormvault.record.v1.JournalEntry.access_point_delete:type_name -> wormvault.record.v1.JournalAccessPointDelete
+	35, // 48: wormvault.record.v1.AccessPoint.create_time:type_name -> google.protobuf.Timestamp
+	35, // 49: wormvault.record.v1.Principal.create_time:type_name -> google.protobuf.Timestamp
+	35, // 50: wormvault.record.v1.MFADevice.create_time:type_name -> google.protobuf.Timestamp
+	35, // 51: wormvault.record.v1.AuditEvent.time:type_name -> google.protobuf.Timestamp
+	34, // 52: wormvault.record.v1.AuditEvent.details:type_name -> wormvault.record.v1.AuditEvent.DetailsEntry
+	35, // 53: wormvault.record.v1.AuditCheckpoint.time:type_name -> google.protobuf.Timestamp
+	54, // [54:54] is the sub-list for method output_type
+	54, // [54:54] is the sub-list for method input_type
+	54, // [54:54] is the sub-list for extension type_name
+	54, // [54:54] is the sub-list for extension extendee
+	0,  // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_wormvault_record_v1_record_proto_init() }
@@ -2300,7 +3248,7 @@ func file_wormvault_record_v1_record_proto_init() {
 	if File_wormvault_record_v1_record_proto != nil {
 		return
 	}
-	file_wormvault_record_v1_record_proto_msgTypes[10].OneofWrappers = []any{
+	file_wormvault_record_v1_record_proto_msgTypes[16].OneofWrappers = []any{
 		(*JournalEntry_VersionPut)(nil),
 		(*JournalEntry_VersionDelete)(nil),
 		(*JournalEntry_VaultPut)(nil),
@@ -2314,14 +3262,17 @@ func file_wormvault_record_v1_record_proto_init() {
 		(*JournalEntry_BlobPut)(nil),
 		(*JournalEntry_MfaDevicePut)(nil),
 		(*JournalEntry_AuditEvent)(nil),
+		(*JournalEntry_KmsKeyPut)(nil),
+		(*JournalEntry_AccessPointPut)(nil),
+		(*JournalEntry_AccessPointDelete)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_wormvault_record_v1_record_proto_rawDesc), len(file_wormvault_record_v1_record_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   23,
+			NumEnums:      4,
+			NumMessages:   31,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

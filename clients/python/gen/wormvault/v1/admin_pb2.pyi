@@ -134,6 +134,30 @@ class ListFixityReportsResponse(_message.Message):
     reports: _containers.RepeatedCompositeFieldContainer[FixityReport]
     def __init__(self, reports: _Optional[_Iterable[_Union[FixityReport, _Mapping]]] = ...) -> None: ...
 
+class RotateMasterKeyRequest(_message.Message):
+    __slots__ = []
+    def __init__(self) -> None: ...
+
+class RotateMasterKeyResponse(_message.Message):
+    __slots__ = ["new_key_id", "old_key_file", "old_key_id", "resumed", "rewrapped_kms_keys", "rewrapped_mfa_devices", "rewrapped_versions", "skipped_versions"]
+    NEW_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    OLD_KEY_FILE_FIELD_NUMBER: _ClassVar[int]
+    OLD_KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    RESUMED_FIELD_NUMBER: _ClassVar[int]
+    REWRAPPED_KMS_KEYS_FIELD_NUMBER: _ClassVar[int]
+    REWRAPPED_MFA_DEVICES_FIELD_NUMBER: _ClassVar[int]
+    REWRAPPED_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    new_key_id: str
+    old_key_file: str
+    old_key_id: str
+    resumed: bool
+    rewrapped_kms_keys: int
+    rewrapped_mfa_devices: int
+    rewrapped_versions: int
+    skipped_versions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, rewrapped_versions: _Optional[int] = ..., rewrapped_kms_keys: _Optional[int] = ..., rewrapped_mfa_devices: _Optional[int] = ..., skipped_versions: _Optional[_Iterable[str]] = ..., old_key_id: _Optional[str] = ..., new_key_id: _Optional[str] = ..., old_key_file: _Optional[str] = ..., resumed: bool = ...) -> None: ...
+
 class ScrubRequest(_message.Message):
     __slots__ = ["bytes_per_second"]
     BYTES_PER_SECOND_FIELD_NUMBER: _ClassVar[int]

@@ -45,6 +45,11 @@ class AdminServiceStub(object):
                 request_serializer=wormvault_dot_v1_dot_admin__pb2.AcknowledgeClockRequest.SerializeToString,
                 response_deserializer=wormvault_dot_v1_dot_admin__pb2.AcknowledgeClockResponse.FromString,
                 )
+        self.RotateMasterKey = channel.unary_unary(
+                '/wormvault.v1.AdminService/RotateMasterKey',
+                request_serializer=wormvault_dot_v1_dot_admin__pb2.RotateMasterKeyRequest.SerializeToString,
+                response_deserializer=wormvault_dot_v1_dot_admin__pb2.RotateMasterKeyResponse.FromString,
+                )
 
 
 class AdminServiceServicer(object):
@@ -95,6 +100,17 @@ class AdminServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RotateMasterKey(self, request, context):
+        """RotateMasterKey replaces the master key: every key wrapped under it
+        (SERVICE data keys, KMS key material, MFA secrets, the receipt signing
+        key) is re-wrapped under a new one without rewriting archive bytes,
+        and the catalog's encryption is re-keyed. The old key file is kept as
+        master.key.old-<time> for the operator to destroy. Root only; audited.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -127,6 +143,11 @@ def add_AdminServiceServicer_to_server(servicer, server):
                     servicer.AcknowledgeClock,
                     request_deserializer=wormvault_dot_v1_dot_admin__pb2.AcknowledgeClockRequest.FromString,
                     response_serializer=wormvault_dot_v1_dot_admin__pb2.AcknowledgeClockResponse.SerializeToString,
+            ),
+            'RotateMasterKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateMasterKey,
+                    request_deserializer=wormvault_dot_v1_dot_admin__pb2.RotateMasterKeyRequest.FromString,
+                    response_serializer=wormvault_dot_v1_dot_admin__pb2.RotateMasterKeyResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -238,5 +259,22 @@ class AdminService(object):
         return grpc.experimental.unary_unary(request, target, '/wormvault.v1.AdminService/AcknowledgeClock',
             wormvault_dot_v1_dot_admin__pb2.AcknowledgeClockRequest.SerializeToString,
             wormvault_dot_v1_dot_admin__pb2.AcknowledgeClockResponse.FromString,
+            options, channel_credentials,
+            insecure, call_credentials, compression, wait_for_ready, timeout, metadata)
+
+    @staticmethod
+    def RotateMasterKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(request, target, '/wormvault.v1.AdminService/RotateMasterKey',
+            wormvault_dot_v1_dot_admin__pb2.RotateMasterKeyRequest.SerializeToString,
+            wormvault_dot_v1_dot_admin__pb2.RotateMasterKeyResponse.FromString,
             options, channel_credentials,
             insecure, call_credentials, compression, wait_for_ready, timeout, metadata)

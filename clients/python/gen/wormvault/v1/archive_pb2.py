@@ -11,11 +11,12 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from wormvault.v1 import types_pb2 as wormvault_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1awormvault/v1/archive.proto\x12\x0cwormvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wormvault/v1/types.proto\"\x9b\x03\n\rArchiveHeader\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12!\n\x0c\x63ontent_type\x18\x03 \x01(\tR\x0b\x63ontentType\x12\x45\n\x08metadata\x18\x04 \x03(\x0b\x32).wormvault.v1.ArchiveHeader.MetadataEntryR\x08metadata\x12\'\n\x0f\x65xpected_sha256\x18\x05 \x01(\x0cR\x0e\x65xpectedSha256\x12\x35\n\tretention\x18\x06 \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12\x1d\n\nlegal_hold\x18\x07 \x01(\x08R\tlegalHold\x12<\n\nencryption\x18\x08 \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\nencryption\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"m\n\x14UploadArchiveRequest\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32\x1b.wormvault.v1.ArchiveHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04\x64\x61ta\"y\n\x15UploadArchiveResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\x12/\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.wormvault.v1.ReceiptR\x07receipt\"\x8f\x01\n\x16\x44ownloadArchiveRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x16\n\x06offset\x18\x04 \x01(\x03R\x06offset\x12\x16\n\x06length\x18\x05 \x01(\x03R\x06length\"l\n\x17\x44ownloadArchiveResponse\x12\x31\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveH\x00R\x07\x61rchive\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04\x64\x61ta\"Z\n\x11GetArchiveRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"E\n\x12GetArchiveResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\"\xa2\x01\n\x13ListArchivesRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x16\n\x06prefix\x18\x02 \x01(\tR\x06prefix\x12!\n\x0c\x61ll_versions\x18\x03 \x01(\x08R\x0b\x61llVersions\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x05 \x01(\tR\tpageToken\"q\n\x14ListArchivesResponse\x12\x31\n\x08\x61rchives\x18\x01 \x03(\x0b\x32\x15.wormvault.v1.ArchiveR\x08\x61rchives\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n\x14\x44\x65leteArchiveRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12>\n\x1b\x62ypass_governance_retention\x18\x04 \x01(\x08R\x19\x62ypassGovernanceRetention\"[\n\x15\x44\x65leteArchiveResponse\x12\x1d\n\nversion_id\x18\x01 \x01(\tR\tversionId\x12#\n\rdelete_marker\x18\x02 \x01(\x08R\x0c\x64\x65leteMarker\"\xd3\x01\n\x13SetRetentionRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x35\n\tretention\x18\x04 \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12>\n\x1b\x62ypass_governance_retention\x18\x05 \x01(\x08R\x19\x62ypassGovernanceRetention\"x\n\x14SetRetentionResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\x12/\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.wormvault.v1.ReceiptR\x07receipt\"\\\n\x13GetRetentionRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"l\n\x14GetRetentionResponse\x12\x35\n\tretention\x18\x01 \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12\x1d\n\nversion_id\x18\x02 \x01(\tR\tversionId\"\xac\x01\n\x13SetLegalHoldRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x1d\n\nlegal_hold\x18\x04 \x01(\x08R\tlegalHold\x12\x17\n\x07hold_id\x18\x05 \x01(\tR\x06holdId\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\"x\n\x14SetLegalHoldResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\x12/\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.wormvault.v1.ReceiptR\x07receipt\"\\\n\x13GetLegalHoldRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"\x88\x01\n\x14GetLegalHoldResponse\x12\x1d\n\nlegal_hold\x18\x01 \x01(\x08R\tlegalHold\x12\x32\n\x05holds\x18\x02 \x03(\x0b\x32\x1c.wormvault.v1.LegalHoldEntryR\x05holds\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"a\n\x18\x45xplainProtectionRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"\x9e\x02\n\nProtection\x12\x12\n\x04kind\x18\x01 \x01(\tR\x04kind\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x42\n\x0eretention_mode\x18\x04 \x01(\x0e\x32\x1b.wormvault.v1.RetentionModeR\rretentionMode\x12!\n\x0c\x66rom_default\x18\x05 \x01(\x08R\x0b\x66romDefault\x12\x17\n\x07hold_id\x18\x06 \x01(\tR\x06holdId\x12#\n\rstatement_sid\x18\x07 \x01(\tR\x0cstatementSid\"\x94\x01\n\x19\x45xplainProtectionResponse\x12\x1d\n\nversion_id\x18\x01 \x01(\tR\tversionId\x12:\n\x0bprotections\x18\x02 \x03(\x0b\x32\x18.wormvault.v1.ProtectionR\x0bprotections\x12\x1c\n\tdeletable\x18\x03 \x01(\x08R\tdeletable2\x92\x07\n\x0e\x41rchiveService\x12Z\n\rUploadArchive\x12\".wormvault.v1.UploadArchiveRequest\x1a#.wormvault.v1.UploadArchiveResponse(\x01\x12`\n\x0f\x44ownloadArchive\x12$.wormvault.v1.DownloadArchiveRequest\x1a%.wormvault.v1.DownloadArchiveResponse0\x01\x12O\n\nGetArchive\x12\x1f.wormvault.v1.GetArchiveRequest\x1a .wormvault.v1.GetArchiveResponse\x12U\n\x0cListArchives\x12!.wormvault.v1.ListArchivesRequest\x1a\".wormvault.v1.ListArchivesResponse\x12X\n\rDeleteArchive\x12\".wormvault.v1.DeleteArchiveRequest\x1a#.wormvault.v1.DeleteArchiveResponse\x12U\n\x0cSetRetention\x12!.wormvault.v1.SetRetentionRequest\x1a\".wormvault.v1.SetRetentionResponse\x12U\n\x0cGetRetention\x12!.wormvault.v1.GetRetentionRequest\x1a\".wormvault.v1.GetRetentionResponse\x12U\n\x0cSetLegalHold\x12!.wormvault.v1.SetLegalHoldRequest\x1a\".wormvault.v1.SetLegalHoldResponse\x12U\n\x0cGetLegalHold\x12!.wormvault.v1.GetLegalHoldRequest\x1a\".wormvault.v1.GetLegalHoldResponse\x12\x64\n\x11\x45xplainProtection\x12&.wormvault.v1.ExplainProtectionRequest\x1a\'.wormvault.v1.ExplainProtectionResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1awormvault/v1/archive.proto\x12\x0cwormvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x18wormvault/v1/types.proto\"\x9b\x03\n\rArchiveHeader\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12!\n\x0c\x63ontent_type\x18\x03 \x01(\tR\x0b\x63ontentType\x12\x45\n\x08metadata\x18\x04 \x03(\x0b\x32).wormvault.v1.ArchiveHeader.MetadataEntryR\x08metadata\x12\'\n\x0f\x65xpected_sha256\x18\x05 \x01(\x0cR\x0e\x65xpectedSha256\x12\x35\n\tretention\x18\x06 \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12\x1d\n\nlegal_hold\x18\x07 \x01(\x08R\tlegalHold\x12<\n\nencryption\x18\x08 \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\nencryption\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"m\n\x14UploadArchiveRequest\x12\x35\n\x06header\x18\x01 \x01(\x0b\x32\x1b.wormvault.v1.ArchiveHeaderH\x00R\x06header\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04\x64\x61ta\"y\n\x15UploadArchiveResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\x12/\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.wormvault.v1.ReceiptR\x07receipt\"\x8f\x01\n\x16\x44ownloadArchiveRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x16\n\x06offset\x18\x04 \x01(\x03R\x06offset\x12\x16\n\x06length\x18\x05 \x01(\x03R\x06length\"l\n\x17\x44ownloadArchiveResponse\x12\x31\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveH\x00R\x07\x61rchive\x12\x16\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00R\x05\x63hunkB\x06\n\x04\x64\x61ta\"Z\n\x11GetArchiveRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"E\n\x12GetArchiveResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\"\xa2\x01\n\x13ListArchivesRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x16\n\x06prefix\x18\x02 \x01(\tR\x06prefix\x12!\n\x0c\x61ll_versions\x18\x03 \x01(\x08R\x0b\x61llVersions\x12\x1b\n\tpage_size\x18\x04 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x05 \x01(\tR\tpageToken\"q\n\x14ListArchivesResponse\x12\x31\n\x08\x61rchives\x18\x01 \x03(\x0b\x32\x15.wormvault.v1.ArchiveR\x08\x61rchives\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9d\x01\n\x14\x44\x65leteArchiveRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12>\n\x1b\x62ypass_governance_retention\x18\x04 \x01(\x08R\x19\x62ypassGovernanceRetention\"[\n\x15\x44\x65leteArchiveResponse\x12\x1d\n\nversion_id\x18\x01 \x01(\tR\tversionId\x12#\n\rdelete_marker\x18\x02 \x01(\x08R\x0c\x64\x65leteMarker\"\xd3\x01\n\x13SetRetentionRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x35\n\tretention\x18\x04 \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12>\n\x1b\x62ypass_governance_retention\x18\x05 \x01(\x08R\x19\x62ypassGovernanceRetention\"x\n\x14SetRetentionResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\x12/\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.wormvault.v1.ReceiptR\x07receipt\"\\\n\x13GetRetentionRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"l\n\x14GetRetentionResponse\x12\x35\n\tretention\x18\x01 \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12\x1d\n\nversion_id\x18\x02 \x01(\tR\tversionId\"\xac\x01\n\x13SetLegalHoldRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x1d\n\nlegal_hold\x18\x04 \x01(\x08R\tlegalHold\x12\x17\n\x07hold_id\x18\x05 \x01(\tR\x06holdId\x12\x16\n\x06reason\x18\x06 \x01(\tR\x06reason\"x\n\x14SetLegalHoldResponse\x12/\n\x07\x61rchive\x18\x01 \x01(\x0b\x32\x15.wormvault.v1.ArchiveR\x07\x61rchive\x12/\n\x07receipt\x18\x02 \x01(\x0b\x32\x15.wormvault.v1.ReceiptR\x07receipt\"\\\n\x13GetLegalHoldRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"\x88\x01\n\x14GetLegalHoldResponse\x12\x1d\n\nlegal_hold\x18\x01 \x01(\x08R\tlegalHold\x12\x32\n\x05holds\x18\x02 \x03(\x0b\x32\x1c.wormvault.v1.LegalHoldEntryR\x05holds\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"a\n\x18\x45xplainProtectionRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\"\x9e\x02\n\nProtection\x12\x12\n\x04kind\x18\x01 \x01(\tR\x04kind\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12\x42\n\x0eretention_mode\x18\x04 \x01(\x0e\x32\x1b.wormvault.v1.RetentionModeR\rretentionMode\x12!\n\x0c\x66rom_default\x18\x05 \x01(\x08R\x0b\x66romDefault\x12\x17\n\x07hold_id\x18\x06 \x01(\tR\x06holdId\x12#\n\rstatement_sid\x18\x07 \x01(\tR\x0cstatementSid\"\x94\x01\n\x19\x45xplainProtectionResponse\x12\x1d\n\nversion_id\x18\x01 \x01(\tR\tversionId\x12:\n\x0bprotections\x18\x02 \x03(\x0b\x32\x18.wormvault.v1.ProtectionR\x0bprotections\x12\x1c\n\tdeletable\x18\x03 \x01(\x08R\tdeletable2\xbf\n\n\x0e\x41rchiveService\x12Z\n\rUploadArchive\x12\".wormvault.v1.UploadArchiveRequest\x1a#.wormvault.v1.UploadArchiveResponse(\x01\x12`\n\x0f\x44ownloadArchive\x12$.wormvault.v1.DownloadArchiveRequest\x1a%.wormvault.v1.DownloadArchiveResponse0\x01\x12}\n\nGetArchive\x12\x1f.wormvault.v1.GetArchiveRequest\x1a .wormvault.v1.GetArchiveResponse\",\x82\xd3\xe4\x93\x02&\x12$/v1/vaults/{vault}/archives/{key=**}\x12z\n\x0cListArchives\x12!.wormvault.v1.ListArchivesRequest\x1a\".wormvault.v1.ListArchivesResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/vaults/{vault}/archives\x12\x86\x01\n\rDeleteArchive\x12\".wormvault.v1.DeleteArchiveRequest\x1a#.wormvault.v1.DeleteArchiveResponse\",\x82\xd3\xe4\x93\x02&*$/v1/vaults/{vault}/archives/{key=**}\x12\x90\x01\n\x0cSetRetention\x12!.wormvault.v1.SetRetentionRequest\x1a\".wormvault.v1.SetRetentionResponse\"9\x82\xd3\xe4\x93\x02\x33:\x01*\x1a./v1/vaults/{vault}/archives/{key=**}:retention\x12\x8d\x01\n\x0cGetRetention\x12!.wormvault.v1.GetRetentionRequest\x1a\".wormvault.v1.GetRetentionResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./v1/vaults/{vault}/archives/{key=**}:retention\x12\x90\x01\n\x0cSetLegalHold\x12!.wormvault.v1.SetLegalHoldRequest\x1a\".wormvault.v1.SetLegalHoldResponse\"9\x82\xd3\xe4\x93\x02\x33:\x01*\x1a./v1/vaults/{vault}/archives/{key=**}:legalHold\x12\x8d\x01\n\x0cGetLegalHold\x12!.wormvault.v1.GetLegalHoldRequest\x1a\".wormvault.v1.GetLegalHoldResponse\"6\x82\xd3\xe4\x93\x02\x30\x12./v1/vaults/{vault}/archives/{key=**}:legalHold\x12\xa4\x01\n\x11\x45xplainProtection\x12&.wormvault.v1.ExplainProtectionRequest\x1a\'.wormvault.v1.ExplainProtectionResponse\">\x82\xd3\xe4\x93\x02\x38\x12\x36/v1/vaults/{vault}/archives/{key=**}:explainProtectionB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wormvault.v1.archive_pb2', globals())
@@ -25,52 +26,68 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1'
   _ARCHIVEHEADER_METADATAENTRY._options = None
   _ARCHIVEHEADER_METADATAENTRY._serialized_options = b'8\001'
-  _ARCHIVEHEADER._serialized_start=104
-  _ARCHIVEHEADER._serialized_end=515
-  _ARCHIVEHEADER_METADATAENTRY._serialized_start=456
-  _ARCHIVEHEADER_METADATAENTRY._serialized_end=515
-  _UPLOADARCHIVEREQUEST._serialized_start=517
-  _UPLOADARCHIVEREQUEST._serialized_end=626
-  _UPLOADARCHIVERESPONSE._serialized_start=628
-  _UPLOADARCHIVERESPONSE._serialized_end=749
-  _DOWNLOADARCHIVEREQUEST._serialized_start=752
-  _DOWNLOADARCHIVEREQUEST._serialized_end=895
-  _DOWNLOADARCHIVERESPONSE._serialized_start=897
-  _DOWNLOADARCHIVERESPONSE._serialized_end=1005
-  _GETARCHIVEREQUEST._serialized_start=1007
-  _GETARCHIVEREQUEST._serialized_end=1097
-  _GETARCHIVERESPONSE._serialized_start=1099
-  _GETARCHIVERESPONSE._serialized_end=1168
-  _LISTARCHIVESREQUEST._serialized_start=1171
-  _LISTARCHIVESREQUEST._serialized_end=1333
-  _LISTARCHIVESRESPONSE._serialized_start=1335
-  _LISTARCHIVESRESPONSE._serialized_end=1448
-  _DELETEARCHIVEREQUEST._serialized_start=1451
-  _DELETEARCHIVEREQUEST._serialized_end=1608
-  _DELETEARCHIVERESPONSE._serialized_start=1610
-  _DELETEARCHIVERESPONSE._serialized_end=1701
-  _SETRETENTIONREQUEST._serialized_start=1704
-  _SETRETENTIONREQUEST._serialized_end=1915
-  _SETRETENTIONRESPONSE._serialized_start=1917
-  _SETRETENTIONRESPONSE._serialized_end=2037
-  _GETRETENTIONREQUEST._serialized_start=2039
-  _GETRETENTIONREQUEST._serialized_end=2131
-  _GETRETENTIONRESPONSE._serialized_start=2133
-  _GETRETENTIONRESPONSE._serialized_end=2241
-  _SETLEGALHOLDREQUEST._serialized_start=2244
-  _SETLEGALHOLDREQUEST._serialized_end=2416
-  _SETLEGALHOLDRESPONSE._serialized_start=2418
-  _SETLEGALHOLDRESPONSE._serialized_end=2538
-  _GETLEGALHOLDREQUEST._serialized_start=2540
-  _GETLEGALHOLDREQUEST._serialized_end=2632
-  _GETLEGALHOLDRESPONSE._serialized_start=2635
-  _GETLEGALHOLDRESPONSE._serialized_end=2771
-  _EXPLAINPROTECTIONREQUEST._serialized_start=2773
-  _EXPLAINPROTECTIONREQUEST._serialized_end=2870
-  _PROTECTION._serialized_start=2873
-  _PROTECTION._serialized_end=3159
-  _EXPLAINPROTECTIONRESPONSE._serialized_start=3162
-  _EXPLAINPROTECTIONRESPONSE._serialized_end=3310
-  _ARCHIVESERVICE._serialized_start=3313
-  _ARCHIVESERVICE._serialized_end=4227
+  _ARCHIVESERVICE.methods_by_name['GetArchive']._options = None
+  _ARCHIVESERVICE.methods_by_name['GetArchive']._serialized_options = b'\202\323\344\223\002&\022$/v1/vaults/{vault}/archives/{key=**}'
+  _ARCHIVESERVICE.methods_by_name['ListArchives']._options = None
+  _ARCHIVESERVICE.methods_by_name['ListArchives']._serialized_options = b'\202\323\344\223\002\035\022\033/v1/vaults/{vault}/archives'
+  _ARCHIVESERVICE.methods_by_name['DeleteArchive']._options = None
+  _ARCHIVESERVICE.methods_by_name['DeleteArchive']._serialized_options = b'\202\323\344\223\002&*$/v1/vaults/{vault}/archives/{key=**}'
+  _ARCHIVESERVICE.methods_by_name['SetRetention']._options = None
+  _ARCHIVESERVICE.methods_by_name['SetRetention']._serialized_options = b'\202\323\344\223\0023:\001*\032./v1/vaults/{vault}/archives/{key=**}:retention'
+  _ARCHIVESERVICE.methods_by_name['GetRetention']._options = None
+  _ARCHIVESERVICE.methods_by_name['GetRetention']._serialized_options = b'\202\323\344\223\0020\022./v1/vaults/{vault}/archives/{key=**}:retention'
+  _ARCHIVESERVICE.methods_by_name['SetLegalHold']._options = None
+  _ARCHIVESERVICE.methods_by_name['SetLegalHold']._serialized_options = b'\202\323\344\223\0023:\001*\032./v1/vaults/{vault}/archives/{key=**}:legalHold'
+  _ARCHIVESERVICE.methods_by_name['GetLegalHold']._options = None
+  _ARCHIVESERVICE.methods_by_name['GetLegalHold']._serialized_options = b'\202\323\344\223\0020\022./v1/vaults/{vault}/archives/{key=**}:legalHold'
+  _ARCHIVESERVICE.methods_by_name['ExplainProtection']._options = None
+  _ARCHIVESERVICE.methods_by_name['ExplainProtection']._serialized_options = b'\202\323\344\223\0028\0226/v1/vaults/{vault}/archives/{key=**}:explainProtection'
+  _ARCHIVEHEADER._serialized_start=134
+  _ARCHIVEHEADER._serialized_end=545
+  _ARCHIVEHEADER_METADATAENTRY._serialized_start=486
+  _ARCHIVEHEADER_METADATAENTRY._serialized_end=545
+  _UPLOADARCHIVEREQUEST._serialized_start=547
+  _UPLOADARCHIVEREQUEST._serialized_end=656
+  _UPLOADARCHIVERESPONSE._serialized_start=658
+  _UPLOADARCHIVERESPONSE._serialized_end=779
+  _DOWNLOADARCHIVEREQUEST._serialized_start=782
+  _DOWNLOADARCHIVEREQUEST._serialized_end=925
+  _DOWNLOADARCHIVERESPONSE._serialized_start=927
+  _DOWNLOADARCHIVERESPONSE._serialized_end=1035
+  _GETARCHIVEREQUEST._serialized_start=1037
+  _GETARCHIVEREQUEST._serialized_end=1127
+  _GETARCHIVERESPONSE._serialized_start=1129
+  _GETARCHIVERESPONSE._serialized_end=1198
+  _LISTARCHIVESREQUEST._serialized_start=1201
+  _LISTARCHIVESREQUEST._serialized_end=1363
+  _LISTARCHIVESRESPONSE._serialized_start=1365
+  _LISTARCHIVESRESPONSE._serialized_end=1478
+  _DELETEARCHIVEREQUEST._serialized_start=1481
+  _DELETEARCHIVEREQUEST._serialized_end=1638
+  _DELETEARCHIVERESPONSE._serialized_start=1640
+  _DELETEARCHIVERESPONSE._serialized_end=1731
+  _SETRETENTIONREQUEST._serialized_start=1734
+  _SETRETENTIONREQUEST._serialized_end=1945
+  _SETRETENTIONRESPONSE._serialized_start=1947
+  _SETRETENTIONRESPONSE._serialized_end=2067
+  _GETRETENTIONREQUEST._serialized_start=2069
+  _GETRETENTIONREQUEST._serialized_end=2161
+  _GETRETENTIONRESPONSE._serialized_start=2163
+  _GETRETENTIONRESPONSE._serialized_end=2271
+  _SETLEGALHOLDREQUEST._serialized_start=2274
+  _SETLEGALHOLDREQUEST._serialized_end=2446
+  _SETLEGALHOLDRESPONSE._serialized_start=2448
+  _SETLEGALHOLDRESPONSE._serialized_end=2568
+  _GETLEGALHOLDREQUEST._serialized_start=2570
+  _GETLEGALHOLDREQUEST._serialized_end=2662
+  _GETLEGALHOLDRESPONSE._serialized_start=2665
+  _GETLEGALHOLDRESPONSE._serialized_end=2801
+  _EXPLAINPROTECTIONREQUEST._serialized_start=2803
+  _EXPLAINPROTECTIONREQUEST._serialized_end=2900
+  _PROTECTION._serialized_start=2903
+  _PROTECTION._serialized_end=3189
+  _EXPLAINPROTECTIONRESPONSE._serialized_start=3192
+  _EXPLAINPROTECTIONRESPONSE._serialized_end=3340
+  _ARCHIVESERVICE._serialized_start=3343
+  _ARCHIVESERVICE._serialized_end=4686
 # @@protoc_insertion_point(module_scope)

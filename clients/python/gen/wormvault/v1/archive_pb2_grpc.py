@@ -77,14 +77,19 @@ class ArchiveServiceServicer(object):
 
     def UploadArchive(self, request_iterator, context):
         """UploadArchive streams a header, then chunks of up to 4 MiB. The version
-        exists only once the response is sent.
+        exists only once the response is sent. Over HTTP (no google.api.http
+        rule can bind a client stream), the server maps
+        PUT /v1/vaults/{vault}/archives/{key} with the bytes as the body onto
+        this RPC (README: Browser and REST access).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DownloadArchive(self, request, context):
-        """DownloadArchive streams the archive's metadata, then its bytes.
+        """DownloadArchive streams the archive's metadata, then its bytes. Over
+        HTTP, GET /v1/vaults/{vault}/archives/{key}?alt=media returns the bytes
+        as the response body.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -11,10 +11,11 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18wormvault/v1/audit.proto\x12\x0cwormvault.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n\nAuditEvent\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x12\n\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1c\n\tprincipal\x18\x04 \x01(\tR\tprincipal\x12\x14\n\x05vault\x18\x05 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x06 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x07 \x01(\tR\tversionId\x12?\n\x07\x64\x65tails\x18\x08 \x03(\x0b\x32%.wormvault.v1.AuditEvent.DetailsEntryR\x07\x64\x65tails\x12\x1f\n\x0bprev_sha256\x18\t \x01(\x0cR\nprevSha256\x12\x16\n\x06sha256\x18\n \x01(\x0cR\x06sha256\x1a:\n\x0c\x44\x65tailsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xe2\x01\n\x16ListAuditEventsRequest\x12\x30\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05since\x12\x30\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05until\x12\x14\n\x05vault\x18\x03 \x01(\tR\x05vault\x12\x12\n\x04kind\x18\x04 \x01(\tR\x04kind\x12\x1b\n\tpage_size\x18\x05 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x06 \x01(\tR\tpageToken\"s\n\x17ListAuditEventsResponse\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.wormvault.v1.AuditEventR\x06\x65vents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x19\n\x17VerifyAuditTrailRequest\"\x97\x01\n\x18VerifyAuditTrailResponse\x12%\n\x0e\x65vents_checked\x18\x01 \x01(\x03R\reventsChecked\x12\x0e\n\x02ok\x18\x02 \x01(\x08R\x02ok\x12,\n\x12\x66irst_bad_sequence\x18\x03 \x01(\x04R\x10\x66irstBadSequence\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"\x16\n\x14GetReceiptKeyRequest\"k\n\x15GetReceiptKeyResponse\x12\x1d\n\npublic_key\x18\x01 \x01(\x0cR\tpublicKey\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x1c\n\talgorithm\x18\x03 \x01(\tR\talgorithm2\xab\x02\n\x0c\x41uditService\x12^\n\x0fListAuditEvents\x12$.wormvault.v1.ListAuditEventsRequest\x1a%.wormvault.v1.ListAuditEventsResponse\x12\x61\n\x10VerifyAuditTrail\x12%.wormvault.v1.VerifyAuditTrailRequest\x1a&.wormvault.v1.VerifyAuditTrailResponse\x12X\n\rGetReceiptKey\x12\".wormvault.v1.GetReceiptKeyRequest\x1a#.wormvault.v1.GetReceiptKeyResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18wormvault/v1/audit.proto\x12\x0cwormvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x87\x03\n\nAuditEvent\x12\x1a\n\x08sequence\x18\x01 \x01(\x04R\x08sequence\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\x12\x12\n\x04kind\x18\x03 \x01(\tR\x04kind\x12\x1c\n\tprincipal\x18\x04 \x01(\tR\tprincipal\x12\x14\n\x05vault\x18\x05 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x06 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x07 \x01(\tR\tversionId\x12?\n\x07\x64\x65tails\x18\x08 \x03(\x0b\x32%.wormvault.v1.AuditEvent.DetailsEntryR\x07\x64\x65tails\x12\x1f\n\x0bprev_sha256\x18\t \x01(\x0cR\nprevSha256\x12\x16\n\x06sha256\x18\n \x01(\x0cR\x06sha256\x1a:\n\x0c\x44\x65tailsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"\xe2\x01\n\x16ListAuditEventsRequest\x12\x30\n\x05since\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05since\x12\x30\n\x05until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x05until\x12\x14\n\x05vault\x18\x03 \x01(\tR\x05vault\x12\x12\n\x04kind\x18\x04 \x01(\tR\x04kind\x12\x1b\n\tpage_size\x18\x05 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x06 \x01(\tR\tpageToken\"s\n\x17ListAuditEventsResponse\x12\x30\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x18.wormvault.v1.AuditEventR\x06\x65vents\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x19\n\x17VerifyAuditTrailRequest\"\x97\x01\n\x18VerifyAuditTrailResponse\x12%\n\x0e\x65vents_checked\x18\x01 \x01(\x03R\reventsChecked\x12\x0e\n\x02ok\x18\x02 \x01(\x08R\x02ok\x12,\n\x12\x66irst_bad_sequence\x18\x03 \x01(\x04R\x10\x66irstBadSequence\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\"\x16\n\x14GetReceiptKeyRequest\"k\n\x15GetReceiptKeyResponse\x12\x1d\n\npublic_key\x18\x01 \x01(\x0cR\tpublicKey\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x1c\n\talgorithm\x18\x03 \x01(\tR\talgorithm2\xc5\x02\n\x0c\x41uditService\x12x\n\x0fListAuditEvents\x12$.wormvault.v1.ListAuditEventsRequest\x1a%.wormvault.v1.ListAuditEventsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/audit/events\x12\x61\n\x10VerifyAuditTrail\x12%.wormvault.v1.VerifyAuditTrailRequest\x1a&.wormvault.v1.VerifyAuditTrailResponse\x12X\n\rGetReceiptKey\x12\".wormvault.v1.GetReceiptKeyRequest\x1a#.wormvault.v1.GetReceiptKeyResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wormvault.v1.audit_pb2', globals())
@@ -24,22 +25,24 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1'
   _AUDITEVENT_DETAILSENTRY._options = None
   _AUDITEVENT_DETAILSENTRY._serialized_options = b'8\001'
-  _AUDITEVENT._serialized_start=76
-  _AUDITEVENT._serialized_end=467
-  _AUDITEVENT_DETAILSENTRY._serialized_start=409
-  _AUDITEVENT_DETAILSENTRY._serialized_end=467
-  _LISTAUDITEVENTSREQUEST._serialized_start=470
-  _LISTAUDITEVENTSREQUEST._serialized_end=696
-  _LISTAUDITEVENTSRESPONSE._serialized_start=698
-  _LISTAUDITEVENTSRESPONSE._serialized_end=813
-  _VERIFYAUDITTRAILREQUEST._serialized_start=815
-  _VERIFYAUDITTRAILREQUEST._serialized_end=840
-  _VERIFYAUDITTRAILRESPONSE._serialized_start=843
-  _VERIFYAUDITTRAILRESPONSE._serialized_end=994
-  _GETRECEIPTKEYREQUEST._serialized_start=996
-  _GETRECEIPTKEYREQUEST._serialized_end=1018
-  _GETRECEIPTKEYRESPONSE._serialized_start=1020
-  _GETRECEIPTKEYRESPONSE._serialized_end=1127
-  _AUDITSERVICE._serialized_start=1130
-  _AUDITSERVICE._serialized_end=1429
+  _AUDITSERVICE.methods_by_name['ListAuditEvents']._options = None
+  _AUDITSERVICE.methods_by_name['ListAuditEvents']._serialized_options = b'\202\323\344\223\002\022\022\020/v1/audit/events'
+  _AUDITEVENT._serialized_start=106
+  _AUDITEVENT._serialized_end=497
+  _AUDITEVENT_DETAILSENTRY._serialized_start=439
+  _AUDITEVENT_DETAILSENTRY._serialized_end=497
+  _LISTAUDITEVENTSREQUEST._serialized_start=500
+  _LISTAUDITEVENTSREQUEST._serialized_end=726
+  _LISTAUDITEVENTSRESPONSE._serialized_start=728
+  _LISTAUDITEVENTSRESPONSE._serialized_end=843
+  _VERIFYAUDITTRAILREQUEST._serialized_start=845
+  _VERIFYAUDITTRAILREQUEST._serialized_end=870
+  _VERIFYAUDITTRAILRESPONSE._serialized_start=873
+  _VERIFYAUDITTRAILRESPONSE._serialized_end=1024
+  _GETRECEIPTKEYREQUEST._serialized_start=1026
+  _GETRECEIPTKEYREQUEST._serialized_end=1048
+  _GETRECEIPTKEYRESPONSE._serialized_start=1050
+  _GETRECEIPTKEYRESPONSE._serialized_end=1157
+  _AUDITSERVICE._serialized_start=1160
+  _AUDITSERVICE._serialized_end=1485
 # @@protoc_insertion_point(module_scope)

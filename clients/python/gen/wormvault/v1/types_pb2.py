@@ -15,7 +15,7 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18wormvault/v1/types.proto\x12\x0cwormvault.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\tRetention\x12/\n\x04mode\x18\x01 \x01(\x0e\x32\x1b.wormvault.v1.RetentionModeR\x04mode\x12\x46\n\x11retain_until_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fretainUntilTime\x12!\n\x0c\x66rom_default\x18\x03 \x01(\x08R\x0b\x66romDefault\"m\n\x10\x44\x65\x66\x61ultRetention\x12/\n\x04mode\x18\x01 \x01(\x0e\x32\x1b.wormvault.v1.RetentionModeR\x04mode\x12\x12\n\x04\x64\x61ys\x18\x02 \x01(\x05R\x04\x64\x61ys\x12\x14\n\x05years\x18\x03 \x01(\x05R\x05years\"\x87\x03\n\x05Vault\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12;\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12K\n\x11\x64\x65\x66\x61ult_retention\x18\x03 \x01(\x0b\x32\x1e.wormvault.v1.DefaultRetentionR\x10\x64\x65\x66\x61ultRetention\x12>\n\rmax_retention\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cmaxRetention\x12\x1d\n\nmfa_delete\x18\x05 \x01(\x08R\tmfaDelete\x12K\n\x12\x64\x65\x66\x61ult_encryption\x18\x06 \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\x11\x64\x65\x66\x61ultEncryption\x12\x34\n\x07logging\x18\x07 \x01(\x0b\x32\x1a.wormvault.v1.VaultLoggingR\x07logging\"I\n\x0cVaultLogging\x12!\n\x0ctarget_vault\x18\x01 \x01(\tR\x0btargetVault\x12\x16\n\x06prefix\x18\x02 \x01(\tR\x06prefix\"\x8f\x01\n\x0eLegalHoldEntry\x12\x17\n\x07hold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n\x06set_by\x18\x03 \x01(\tR\x05setBy\x12\x35\n\x08set_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07setTime\"\x9b\x05\n\x07\x41rchive\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x1d\n\nsize_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12\x16\n\x06sha256\x18\x05 \x01(\x0cR\x06sha256\x12\x1f\n\x0btree_sha256\x18\x06 \x01(\x0cR\ntreeSha256\x12!\n\x0c\x63ontent_type\x18\x07 \x01(\tR\x0b\x63ontentType\x12?\n\x08metadata\x18\x08 \x03(\x0b\x32#.wormvault.v1.Archive.MetadataEntryR\x08metadata\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x1b\n\tis_latest\x18\n \x01(\x08R\x08isLatest\x12#\n\rdelete_marker\x18\x0b \x01(\x08R\x0c\x64\x65leteMarker\x12\x35\n\tretention\x18\x0c \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12\x1d\n\nlegal_hold\x18\r \x01(\x08R\tlegalHold\x12=\n\x0blegal_holds\x18\x0e \x03(\x0b\x32\x1c.wormvault.v1.LegalHoldEntryR\nlegalHolds\x12<\n\nencryption\x18\x0f \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\nencryption\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"[\n\x0e\x45ncryptionInfo\x12\x30\n\x04mode\x18\x01 \x01(\x0e\x32\x1c.wormvault.v1.EncryptionModeR\x04mode\x12\x17\n\x07kms_key\x18\x02 \x01(\tR\x06kmsKey\"X\n\x07Receipt\x12\x18\n\x07payload\x18\x01 \x01(\x0cR\x07payload\x12\x1c\n\tsignature\x18\x02 \x01(\x0cR\tsignature\x12\x15\n\x06key_id\x18\x03 \x01(\tR\x05keyId*m\n\rRetentionMode\x12\x1e\n\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n\x19RETENTION_MODE_COMPLIANCE\x10\x02*\x9f\x01\n\x0e\x45ncryptionMode\x12\x1f\n\x1b\x45NCRYPTION_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45NCRYPTION_MODE_NONE\x10\x01\x12\x1b\n\x17\x45NCRYPTION_MODE_SERVICE\x10\x02\x12\x17\n\x13\x45NCRYPTION_MODE_KMS\x10\x03\x12\x1c\n\x18\x45NCRYPTION_MODE_CUSTOMER\x10\x04\x42?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18wormvault/v1/types.proto\x12\x0cwormvault.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa7\x01\n\tRetention\x12/\n\x04mode\x18\x01 \x01(\x0e\x32\x1b.wormvault.v1.RetentionModeR\x04mode\x12\x46\n\x11retain_until_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0fretainUntilTime\x12!\n\x0c\x66rom_default\x18\x03 \x01(\x08R\x0b\x66romDefault\"m\n\x10\x44\x65\x66\x61ultRetention\x12/\n\x04mode\x18\x01 \x01(\x0e\x32\x1b.wormvault.v1.RetentionModeR\x04mode\x12\x12\n\x04\x64\x61ys\x18\x02 \x01(\x05R\x04\x64\x61ys\x12\x14\n\x05years\x18\x03 \x01(\x05R\x05years\"\xb4\x03\n\x05Vault\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12;\n\x0b\x63reate_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12K\n\x11\x64\x65\x66\x61ult_retention\x18\x03 \x01(\x0b\x32\x1e.wormvault.v1.DefaultRetentionR\x10\x64\x65\x66\x61ultRetention\x12>\n\rmax_retention\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x0cmaxRetention\x12\x1d\n\nmfa_delete\x18\x05 \x01(\x08R\tmfaDelete\x12K\n\x12\x64\x65\x66\x61ult_encryption\x18\x06 \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\x11\x64\x65\x66\x61ultEncryption\x12\x34\n\x07logging\x18\x07 \x01(\x0b\x32\x1a.wormvault.v1.VaultLoggingR\x07logging\x12+\n\x04\x63ors\x18\x08 \x01(\x0b\x32\x17.wormvault.v1.VaultCorsR\x04\x63ors\"9\n\tVaultCors\x12,\n\x05rules\x18\x01 \x03(\x0b\x32\x16.wormvault.v1.CorsRuleR\x05rules\"\xd4\x01\n\x08\x43orsRule\x12\'\n\x0f\x61llowed_origins\x18\x01 \x03(\tR\x0e\x61llowedOrigins\x12\'\n\x0f\x61llowed_methods\x18\x02 \x03(\tR\x0e\x61llowedMethods\x12\'\n\x0f\x61llowed_headers\x18\x03 \x03(\tR\x0e\x61llowedHeaders\x12%\n\x0e\x65xpose_headers\x18\x04 \x03(\tR\rexposeHeaders\x12&\n\x0fmax_age_seconds\x18\x05 \x01(\x05R\rmaxAgeSeconds\"I\n\x0cVaultLogging\x12!\n\x0ctarget_vault\x18\x01 \x01(\tR\x0btargetVault\x12\x16\n\x06prefix\x18\x02 \x01(\tR\x06prefix\"\x8f\x01\n\x0eLegalHoldEntry\x12\x17\n\x07hold_id\x18\x01 \x01(\tR\x06holdId\x12\x16\n\x06reason\x18\x02 \x01(\tR\x06reason\x12\x15\n\x06set_by\x18\x03 \x01(\tR\x05setBy\x12\x35\n\x08set_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07setTime\"\x9b\x05\n\x07\x41rchive\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n\nversion_id\x18\x03 \x01(\tR\tversionId\x12\x1d\n\nsize_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12\x16\n\x06sha256\x18\x05 \x01(\x0cR\x06sha256\x12\x1f\n\x0btree_sha256\x18\x06 \x01(\x0cR\ntreeSha256\x12!\n\x0c\x63ontent_type\x18\x07 \x01(\tR\x0b\x63ontentType\x12?\n\x08metadata\x18\x08 \x03(\x0b\x32#.wormvault.v1.Archive.MetadataEntryR\x08metadata\x12;\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\ncreateTime\x12\x1b\n\tis_latest\x18\n \x01(\x08R\x08isLatest\x12#\n\rdelete_marker\x18\x0b \x01(\x08R\x0c\x64\x65leteMarker\x12\x35\n\tretention\x18\x0c \x01(\x0b\x32\x17.wormvault.v1.RetentionR\tretention\x12\x1d\n\nlegal_hold\x18\r \x01(\x08R\tlegalHold\x12=\n\x0blegal_holds\x18\x0e \x03(\x0b\x32\x1c.wormvault.v1.LegalHoldEntryR\nlegalHolds\x12<\n\nencryption\x18\x0f \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\nencryption\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"[\n\x0e\x45ncryptionInfo\x12\x30\n\x04mode\x18\x01 \x01(\x0e\x32\x1c.wormvault.v1.EncryptionModeR\x04mode\x12\x17\n\x07kms_key\x18\x02 \x01(\tR\x06kmsKey\"X\n\x07Receipt\x12\x18\n\x07payload\x18\x01 \x01(\x0cR\x07payload\x12\x1c\n\tsignature\x18\x02 \x01(\x0cR\tsignature\x12\x15\n\x06key_id\x18\x03 \x01(\tR\x05keyId*m\n\rRetentionMode\x12\x1e\n\x1aRETENTION_MODE_UNSPECIFIED\x10\x00\x12\x1d\n\x19RETENTION_MODE_GOVERNANCE\x10\x01\x12\x1d\n\x19RETENTION_MODE_COMPLIANCE\x10\x02*\x9f\x01\n\x0e\x45ncryptionMode\x12\x1f\n\x1b\x45NCRYPTION_MODE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x45NCRYPTION_MODE_NONE\x10\x01\x12\x1b\n\x17\x45NCRYPTION_MODE_SERVICE\x10\x02\x12\x17\n\x13\x45NCRYPTION_MODE_KMS\x10\x03\x12\x1c\n\x18\x45NCRYPTION_MODE_CUSTOMER\x10\x04\x42?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wormvault.v1.types_pb2', globals())
@@ -25,26 +25,30 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1'
   _ARCHIVE_METADATAENTRY._options = None
   _ARCHIVE_METADATAENTRY._serialized_options = b'8\001'
-  _RETENTIONMODE._serialized_start=1856
-  _RETENTIONMODE._serialized_end=1965
-  _ENCRYPTIONMODE._serialized_start=1968
-  _ENCRYPTIONMODE._serialized_end=2127
+  _RETENTIONMODE._serialized_start=2175
+  _RETENTIONMODE._serialized_end=2284
+  _ENCRYPTIONMODE._serialized_start=2287
+  _ENCRYPTIONMODE._serialized_end=2446
   _RETENTION._serialized_start=108
   _RETENTION._serialized_end=275
   _DEFAULTRETENTION._serialized_start=277
   _DEFAULTRETENTION._serialized_end=386
   _VAULT._serialized_start=389
-  _VAULT._serialized_end=780
-  _VAULTLOGGING._serialized_start=782
-  _VAULTLOGGING._serialized_end=855
-  _LEGALHOLDENTRY._serialized_start=858
-  _LEGALHOLDENTRY._serialized_end=1001
-  _ARCHIVE._serialized_start=1004
-  _ARCHIVE._serialized_end=1671
-  _ARCHIVE_METADATAENTRY._serialized_start=1612
-  _ARCHIVE_METADATAENTRY._serialized_end=1671
-  _ENCRYPTIONINFO._serialized_start=1673
-  _ENCRYPTIONINFO._serialized_end=1764
-  _RECEIPT._serialized_start=1766
-  _RECEIPT._serialized_end=1854
+  _VAULT._serialized_end=825
+  _VAULTCORS._serialized_start=827
+  _VAULTCORS._serialized_end=884
+  _CORSRULE._serialized_start=887
+  _CORSRULE._serialized_end=1099
+  _VAULTLOGGING._serialized_start=1101
+  _VAULTLOGGING._serialized_end=1174
+  _LEGALHOLDENTRY._serialized_start=1177
+  _LEGALHOLDENTRY._serialized_end=1320
+  _ARCHIVE._serialized_start=1323
+  _ARCHIVE._serialized_end=1990
+  _ARCHIVE_METADATAENTRY._serialized_start=1931
+  _ARCHIVE_METADATAENTRY._serialized_end=1990
+  _ENCRYPTIONINFO._serialized_start=1992
+  _ENCRYPTIONINFO._serialized_end=2083
+  _RECEIPT._serialized_start=2085
+  _RECEIPT._serialized_end=2173
 # @@protoc_insertion_point(module_scope)

@@ -57,6 +57,20 @@ class Archive(_message.Message):
     version_id: str
     def __init__(self, vault: _Optional[str] = ..., key: _Optional[str] = ..., version_id: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[bytes] = ..., tree_sha256: _Optional[bytes] = ..., content_type: _Optional[str] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., is_latest: bool = ..., delete_marker: bool = ..., retention: _Optional[_Union[Retention, _Mapping]] = ..., legal_hold: bool = ..., legal_holds: _Optional[_Iterable[_Union[LegalHoldEntry, _Mapping]]] = ..., encryption: _Optional[_Union[EncryptionInfo, _Mapping]] = ...) -> None: ...
 
+class CorsRule(_message.Message):
+    __slots__ = ["allowed_headers", "allowed_methods", "allowed_origins", "expose_headers", "max_age_seconds"]
+    ALLOWED_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_METHODS_FIELD_NUMBER: _ClassVar[int]
+    ALLOWED_ORIGINS_FIELD_NUMBER: _ClassVar[int]
+    EXPOSE_HEADERS_FIELD_NUMBER: _ClassVar[int]
+    MAX_AGE_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    allowed_headers: _containers.RepeatedScalarFieldContainer[str]
+    allowed_methods: _containers.RepeatedScalarFieldContainer[str]
+    allowed_origins: _containers.RepeatedScalarFieldContainer[str]
+    expose_headers: _containers.RepeatedScalarFieldContainer[str]
+    max_age_seconds: int
+    def __init__(self, allowed_origins: _Optional[_Iterable[str]] = ..., allowed_methods: _Optional[_Iterable[str]] = ..., allowed_headers: _Optional[_Iterable[str]] = ..., expose_headers: _Optional[_Iterable[str]] = ..., max_age_seconds: _Optional[int] = ...) -> None: ...
+
 class DefaultRetention(_message.Message):
     __slots__ = ["days", "mode", "years"]
     DAYS_FIELD_NUMBER: _ClassVar[int]
@@ -108,7 +122,8 @@ class Retention(_message.Message):
     def __init__(self, mode: _Optional[_Union[RetentionMode, str]] = ..., retain_until_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., from_default: bool = ...) -> None: ...
 
 class Vault(_message.Message):
-    __slots__ = ["create_time", "default_encryption", "default_retention", "logging", "max_retention", "mfa_delete", "name"]
+    __slots__ = ["cors", "create_time", "default_encryption", "default_retention", "logging", "max_retention", "mfa_delete", "name"]
+    CORS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_ENCRYPTION_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_RETENTION_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +131,7 @@ class Vault(_message.Message):
     MAX_RETENTION_FIELD_NUMBER: _ClassVar[int]
     MFA_DELETE_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    cors: VaultCors
     create_time: _timestamp_pb2.Timestamp
     default_encryption: EncryptionInfo
     default_retention: DefaultRetention
@@ -123,7 +139,13 @@ class Vault(_message.Message):
     max_retention: _duration_pb2.Duration
     mfa_delete: bool
     name: str
-    def __init__(self, name: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., default_retention: _Optional[_Union[DefaultRetention, _Mapping]] = ..., max_retention: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., mfa_delete: bool = ..., default_encryption: _Optional[_Union[EncryptionInfo, _Mapping]] = ..., logging: _Optional[_Union[VaultLogging, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., create_time: _Optional[_Union[_timestamp_pb2.Timestamp, _Mapping]] = ..., default_retention: _Optional[_Union[DefaultRetention, _Mapping]] = ..., max_retention: _Optional[_Union[_duration_pb2.Duration, _Mapping]] = ..., mfa_delete: bool = ..., default_encryption: _Optional[_Union[EncryptionInfo, _Mapping]] = ..., logging: _Optional[_Union[VaultLogging, _Mapping]] = ..., cors: _Optional[_Union[VaultCors, _Mapping]] = ...) -> None: ...
+
+class VaultCors(_message.Message):
+    __slots__ = ["rules"]
+    RULES_FIELD_NUMBER: _ClassVar[int]
+    rules: _containers.RepeatedCompositeFieldContainer[CorsRule]
+    def __init__(self, rules: _Optional[_Iterable[_Union[CorsRule, _Mapping]]] = ...) -> None: ...
 
 class VaultLogging(_message.Message):
     __slots__ = ["prefix", "target_vault"]

@@ -11,11 +11,12 @@ from google.protobuf import symbol_database as _symbol_database
 _sym_db = _symbol_database.Default()
 
 
+from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from wormvault.v1 import types_pb2 as wormvault_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18wormvault/v1/vault.proto\x12\x0cwormvault.v1\x1a google/protobuf/field_mask.proto\x1a\x18wormvault/v1/types.proto\"\xc2\x01\n\x12\x43reateVaultRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12K\n\x11\x64\x65\x66\x61ult_retention\x18\x02 \x01(\x0b\x32\x1e.wormvault.v1.DefaultRetentionR\x10\x64\x65\x66\x61ultRetention\x12K\n\x12\x64\x65\x66\x61ult_encryption\x18\x03 \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\x11\x64\x65\x66\x61ultEncryption\"@\n\x13\x43reateVaultResponse\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\"%\n\x0fGetVaultRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"=\n\x10GetVaultResponse\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\"O\n\x11ListVaultsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"i\n\x12ListVaultsResponse\x12+\n\x06vaults\x18\x01 \x03(\x0b\x32\x13.wormvault.v1.VaultR\x06vaults\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"|\n\x12UpdateVaultRequest\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"@\n\x13UpdateVaultResponse\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\"(\n\x12\x44\x65leteVaultRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"\x15\n\x13\x44\x65leteVaultResponse\"K\n\x1bSetVaultAccessPolicyRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x16\n\x06policy\x18\x02 \x01(\tR\x06policy\"\x1e\n\x1cSetVaultAccessPolicyResponse\"3\n\x1bGetVaultAccessPolicyRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\"6\n\x1cGetVaultAccessPolicyResponse\x12\x16\n\x06policy\x18\x01 \x01(\tR\x06policy\"6\n\x1e\x44\x65leteVaultAccessPolicyRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\"!\n\x1f\x44\x65leteVaultAccessPolicyResponse2\xfc\x05\n\x0cVaultService\x12R\n\x0b\x43reateVault\x12 .wormvault.v1.CreateVaultRequest\x1a!.wormvault.v1.CreateVaultResponse\x12I\n\x08GetVault\x12\x1d.wormvault.v1.GetVaultRequest\x1a\x1e.wormvault.v1.GetVaultResponse\x12O\n\nListVaults\x12\x1f.wormvault.v1.ListVaultsRequest\x1a .wormvault.v1.ListVaultsResponse\x12R\n\x0bUpdateVault\x12 .wormvault.v1.UpdateVaultRequest\x1a!.wormvault.v1.UpdateVaultResponse\x12R\n\x0b\x44\x65leteVault\x12 .wormvault.v1.DeleteVaultRequest\x1a!.wormvault.v1.DeleteVaultResponse\x12m\n\x14SetVaultAccessPolicy\x12).wormvault.v1.SetVaultAccessPolicyRequest\x1a*.wormvault.v1.SetVaultAccessPolicyResponse\x12m\n\x14GetVaultAccessPolicy\x12).wormvault.v1.GetVaultAccessPolicyRequest\x1a*.wormvault.v1.GetVaultAccessPolicyResponse\x12v\n\x17\x44\x65leteVaultAccessPolicy\x12,.wormvault.v1.DeleteVaultAccessPolicyRequest\x1a-.wormvault.v1.DeleteVaultAccessPolicyResponseB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18wormvault/v1/vault.proto\x12\x0cwormvault.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x18wormvault/v1/types.proto\"\xc2\x01\n\x12\x43reateVaultRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12K\n\x11\x64\x65\x66\x61ult_retention\x18\x02 \x01(\x0b\x32\x1e.wormvault.v1.DefaultRetentionR\x10\x64\x65\x66\x61ultRetention\x12K\n\x12\x64\x65\x66\x61ult_encryption\x18\x03 \x01(\x0b\x32\x1c.wormvault.v1.EncryptionInfoR\x11\x64\x65\x66\x61ultEncryption\"@\n\x13\x43reateVaultResponse\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\"%\n\x0fGetVaultRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"=\n\x10GetVaultResponse\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\"O\n\x11ListVaultsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\"i\n\x12ListVaultsResponse\x12+\n\x06vaults\x18\x01 \x03(\x0b\x32\x13.wormvault.v1.VaultR\x06vaults\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"|\n\x12UpdateVaultRequest\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\x12;\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskR\nupdateMask\"@\n\x13UpdateVaultResponse\x12)\n\x05vault\x18\x01 \x01(\x0b\x32\x13.wormvault.v1.VaultR\x05vault\"(\n\x12\x44\x65leteVaultRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\"\x15\n\x13\x44\x65leteVaultResponse\"K\n\x1bSetVaultAccessPolicyRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\x12\x16\n\x06policy\x18\x02 \x01(\tR\x06policy\"\x1e\n\x1cSetVaultAccessPolicyResponse\"3\n\x1bGetVaultAccessPolicyRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\"6\n\x1cGetVaultAccessPolicyResponse\x12\x16\n\x06policy\x18\x01 \x01(\tR\x06policy\"6\n\x1e\x44\x65leteVaultAccessPolicyRequest\x12\x14\n\x05vault\x18\x01 \x01(\tR\x05vault\"!\n\x1f\x44\x65leteVaultAccessPolicyResponse2\xf0\x07\n\x0cVaultService\x12i\n\x0b\x43reateVault\x12 .wormvault.v1.CreateVaultRequest\x1a!.wormvault.v1.CreateVaultResponse\"\x15\x82\xd3\xe4\x93\x02\x0f:\x01*\"\n/v1/vaults\x12\x64\n\x08GetVault\x12\x1d.wormvault.v1.GetVaultRequest\x1a\x1e.wormvault.v1.GetVaultResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/vaults/{name}\x12\x63\n\nListVaults\x12\x1f.wormvault.v1.ListVaultsRequest\x1a .wormvault.v1.ListVaultsResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/vaults\x12v\n\x0bUpdateVault\x12 .wormvault.v1.UpdateVaultRequest\x1a!.wormvault.v1.UpdateVaultResponse\"\"\x82\xd3\xe4\x93\x02\x1c:\x01*2\x17/v1/vaults/{vault.name}\x12m\n\x0b\x44\x65leteVault\x12 .wormvault.v1.DeleteVaultRequest\x1a!.wormvault.v1.DeleteVaultResponse\"\x19\x82\xd3\xe4\x93\x02\x13*\x11/v1/vaults/{name}\x12\x93\x01\n\x14SetVaultAccessPolicy\x12).wormvault.v1.SetVaultAccessPolicyRequest\x1a*.wormvault.v1.SetVaultAccessPolicyResponse\"$\x82\xd3\xe4\x93\x02\x1e:\x01*\x1a\x19/v1/vaults/{vault}/policy\x12\x90\x01\n\x14GetVaultAccessPolicy\x12).wormvault.v1.GetVaultAccessPolicyRequest\x1a*.wormvault.v1.GetVaultAccessPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/vaults/{vault}/policy\x12\x99\x01\n\x17\x44\x65leteVaultAccessPolicy\x12,.wormvault.v1.DeleteVaultAccessPolicyRequest\x1a-.wormvault.v1.DeleteVaultAccessPolicyResponse\"!\x82\xd3\xe4\x93\x02\x1b*\x19/v1/vaults/{vault}/policyB?Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'wormvault.v1.vault_pb2', globals())
@@ -23,38 +24,54 @@ if _descriptor._USE_C_DESCRIPTORS == False:
 
   DESCRIPTOR._options = None
   DESCRIPTOR._serialized_options = b'Z=github.com/wormvault/wormvault/proto/wormvault/v1;wormvaultv1'
-  _CREATEVAULTREQUEST._serialized_start=103
-  _CREATEVAULTREQUEST._serialized_end=297
-  _CREATEVAULTRESPONSE._serialized_start=299
-  _CREATEVAULTRESPONSE._serialized_end=363
-  _GETVAULTREQUEST._serialized_start=365
-  _GETVAULTREQUEST._serialized_end=402
-  _GETVAULTRESPONSE._serialized_start=404
-  _GETVAULTRESPONSE._serialized_end=465
-  _LISTVAULTSREQUEST._serialized_start=467
-  _LISTVAULTSREQUEST._serialized_end=546
-  _LISTVAULTSRESPONSE._serialized_start=548
-  _LISTVAULTSRESPONSE._serialized_end=653
-  _UPDATEVAULTREQUEST._serialized_start=655
-  _UPDATEVAULTREQUEST._serialized_end=779
-  _UPDATEVAULTRESPONSE._serialized_start=781
-  _UPDATEVAULTRESPONSE._serialized_end=845
-  _DELETEVAULTREQUEST._serialized_start=847
-  _DELETEVAULTREQUEST._serialized_end=887
-  _DELETEVAULTRESPONSE._serialized_start=889
-  _DELETEVAULTRESPONSE._serialized_end=910
-  _SETVAULTACCESSPOLICYREQUEST._serialized_start=912
-  _SETVAULTACCESSPOLICYREQUEST._serialized_end=987
-  _SETVAULTACCESSPOLICYRESPONSE._serialized_start=989
-  _SETVAULTACCESSPOLICYRESPONSE._serialized_end=1019
-  _GETVAULTACCESSPOLICYREQUEST._serialized_start=1021
-  _GETVAULTACCESSPOLICYREQUEST._serialized_end=1072
-  _GETVAULTACCESSPOLICYRESPONSE._serialized_start=1074
-  _GETVAULTACCESSPOLICYRESPONSE._serialized_end=1128
-  _DELETEVAULTACCESSPOLICYREQUEST._serialized_start=1130
-  _DELETEVAULTACCESSPOLICYREQUEST._serialized_end=1184
-  _DELETEVAULTACCESSPOLICYRESPONSE._serialized_start=1186
-  _DELETEVAULTACCESSPOLICYRESPONSE._serialized_end=1219
-  _VAULTSERVICE._serialized_start=1222
-  _VAULTSERVICE._serialized_end=1986
+  _VAULTSERVICE.methods_by_name['CreateVault']._options = None
+  _VAULTSERVICE.methods_by_name['CreateVault']._serialized_options = b'\202\323\344\223\002\017:\001*\"\n/v1/vaults'
+  _VAULTSERVICE.methods_by_name['GetVault']._options = None
+  _VAULTSERVICE.methods_by_name['GetVault']._serialized_options = b'\202\323\344\223\002\023\022\021/v1/vaults/{name}'
+  _VAULTSERVICE.methods_by_name['ListVaults']._options = None
+  _VAULTSERVICE.methods_by_name['ListVaults']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/vaults'
+  _VAULTSERVICE.methods_by_name['UpdateVault']._options = None
+  _VAULTSERVICE.methods_by_name['UpdateVault']._serialized_options = b'\202\323\344\223\002\034:\001*2\027/v1/vaults/{vault.name}'
+  _VAULTSERVICE.methods_by_name['DeleteVault']._options = None
+  _VAULTSERVICE.methods_by_name['DeleteVault']._serialized_options = b'\202\323\344\223\002\023*\021/v1/vaults/{name}'
+  _VAULTSERVICE.methods_by_name['SetVaultAccessPolicy']._options = None
+  _VAULTSERVICE.methods_by_name['SetVaultAccessPolicy']._serialized_options = b'\202\323\344\223\002\036:\001*\032\031/v1/vaults/{vault}/policy'
+  _VAULTSERVICE.methods_by_name['GetVaultAccessPolicy']._options = None
+  _VAULTSERVICE.methods_by_name['GetVaultAccessPolicy']._serialized_options = b'\202\323\344\223\002\033\022\031/v1/vaults/{vault}/policy'
+  _VAULTSERVICE.methods_by_name['DeleteVaultAccessPolicy']._options = None
+  _VAULTSERVICE.methods_by_name['DeleteVaultAccessPolicy']._serialized_options = b'\202\323\344\223\002\033*\031/v1/vaults/{vault}/policy'
+  _CREATEVAULTREQUEST._serialized_start=133
+  _CREATEVAULTREQUEST._serialized_end=327
+  _CREATEVAULTRESPONSE._serialized_start=329
+  _CREATEVAULTRESPONSE._serialized_end=393
+  _GETVAULTREQUEST._serialized_start=395
+  _GETVAULTREQUEST._serialized_end=432
+  _GETVAULTRESPONSE._serialized_start=434
+  _GETVAULTRESPONSE._serialized_end=495
+  _LISTVAULTSREQUEST._serialized_start=497
+  _LISTVAULTSREQUEST._serialized_end=576
+  _LISTVAULTSRESPONSE._serialized_start=578
+  _LISTVAULTSRESPONSE._serialized_end=683
+  _UPDATEVAULTREQUEST._serialized_start=685
+  _UPDATEVAULTREQUEST._serialized_end=809
+  _UPDATEVAULTRESPONSE._serialized_start=811
+  _UPDATEVAULTRESPONSE._serialized_end=875
+  _DELETEVAULTREQUEST._serialized_start=877
+  _DELETEVAULTREQUEST._serialized_end=917
+  _DELETEVAULTRESPONSE._serialized_start=919
+  _DELETEVAULTRESPONSE._serialized_end=940
+  _SETVAULTACCESSPOLICYREQUEST._serialized_start=942
+  _SETVAULTACCESSPOLICYREQUEST._serialized_end=1017
+  _SETVAULTACCESSPOLICYRESPONSE._serialized_start=1019
+  _SETVAULTACCESSPOLICYRESPONSE._serialized_end=1049
+  _GETVAULTACCESSPOLICYREQUEST._serialized_start=1051
+  _GETVAULTACCESSPOLICYREQUEST._serialized_end=1102
+  _GETVAULTACCESSPOLICYRESPONSE._serialized_start=1104
+  _GETVAULTACCESSPOLICYRESPONSE._serialized_end=1158
+  _DELETEVAULTACCESSPOLICYREQUEST._serialized_start=1160
+  _DELETEVAULTACCESSPOLICYREQUEST._serialized_end=1214
+  _DELETEVAULTACCESSPOLICYRESPONSE._serialized_start=1216
+  _DELETEVAULTACCESSPOLICYRESPONSE._serialized_end=1249
+  _VAULTSERVICE._serialized_start=1252
+  _VAULTSERVICE._serialized_end=2260
 # @@protoc_insertion_point(module_scope)

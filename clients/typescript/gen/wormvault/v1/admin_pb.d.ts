@@ -379,6 +379,85 @@ export declare type AcknowledgeClockResponse = Message<"wormvault.v1.Acknowledge
 export declare const AcknowledgeClockResponseSchema: GenMessage<AcknowledgeClockResponse>;
 
 /**
+ * @generated from message wormvault.v1.RotateMasterKeyRequest
+ */
+export declare type RotateMasterKeyRequest = Message<"wormvault.v1.RotateMasterKeyRequest"> & {
+};
+
+/**
+ * Describes the message wormvault.v1.RotateMasterKeyRequest.
+ * Use `create(RotateMasterKeyRequestSchema)` to create a new message.
+ */
+export declare const RotateMasterKeyRequestSchema: GenMessage<RotateMasterKeyRequest>;
+
+/**
+ * @generated from message wormvault.v1.RotateMasterKeyResponse
+ */
+export declare type RotateMasterKeyResponse = Message<"wormvault.v1.RotateMasterKeyResponse"> & {
+  /**
+   * SERVICE-mode versions whose data key was re-wrapped.
+   *
+   * @generated from field: int64 rewrapped_versions = 1;
+   */
+  rewrappedVersions: bigint;
+
+  /**
+   * KMS keys whose material was re-wrapped.
+   *
+   * @generated from field: int64 rewrapped_kms_keys = 2;
+   */
+  rewrappedKmsKeys: bigint;
+
+  /**
+   * MFA devices whose secret was re-wrapped.
+   *
+   * @generated from field: int64 rewrapped_mfa_devices = 3;
+   */
+  rewrappedMfaDevices: bigint;
+
+  /**
+   * Versions whose data key unwrapped under neither key (damaged records):
+   * "vault/key@version". They were unreadable before the rotation too.
+   *
+   * @generated from field: repeated string skipped_versions = 4;
+   */
+  skippedVersions: string[];
+
+  /**
+   * Ids (not the keys) of the master keys before and after.
+   *
+   * @generated from field: string old_key_id = 5;
+   */
+  oldKeyId: string;
+
+  /**
+   * @generated from field: string new_key_id = 6;
+   */
+  newKeyId: string;
+
+  /**
+   * Where the old key was kept, for the operator to destroy.
+   *
+   * @generated from field: string old_key_file = 7;
+   */
+  oldKeyFile: string;
+
+  /**
+   * True when this call finished a rotation an earlier call or a crash
+   * interrupted rather than starting a new one.
+   *
+   * @generated from field: bool resumed = 8;
+   */
+  resumed: boolean;
+};
+
+/**
+ * Describes the message wormvault.v1.RotateMasterKeyResponse.
+ * Use `create(RotateMasterKeyResponseSchema)` to create a new message.
+ */
+export declare const RotateMasterKeyResponseSchema: GenMessage<RotateMasterKeyResponse>;
+
+/**
  * @generated from enum wormvault.v1.ClockState
  */
 export enum ClockState {
@@ -470,6 +549,20 @@ export declare const AdminService: GenService<{
     methodKind: "unary";
     input: typeof AcknowledgeClockRequestSchema;
     output: typeof AcknowledgeClockResponseSchema;
+  },
+  /**
+   * RotateMasterKey replaces the master key: every key wrapped under it
+   * (SERVICE data keys, KMS key material, MFA secrets, the receipt signing
+   * key) is re-wrapped under a new one without rewriting archive bytes,
+   * and the catalog's encryption is re-keyed. The old key file is kept as
+   * master.key.old-<time> for the operator to destroy. Root only; audited.
+   *
+   * @generated from rpc wormvault.v1.AdminService.RotateMasterKey
+   */
+  rotateMasterKey: {
+    methodKind: "unary";
+    input: typeof RotateMasterKeyRequestSchema;
+    output: typeof RotateMasterKeyResponseSchema;
   },
 }>;
 

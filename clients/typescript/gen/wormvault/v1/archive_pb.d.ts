@@ -706,7 +706,10 @@ export declare const ExplainProtectionResponseSchema: GenMessage<ExplainProtecti
 export declare const ArchiveService: GenService<{
   /**
    * UploadArchive streams a header, then chunks of up to 4 MiB. The version
-   * exists only once the response is sent.
+   * exists only once the response is sent. Over HTTP (no google.api.http
+   * rule can bind a client stream), the server maps
+   * PUT /v1/vaults/{vault}/archives/{key} with the bytes as the body onto
+   * this RPC (README: Browser and REST access).
    *
    * @generated from rpc wormvault.v1.ArchiveService.UploadArchive
    */
@@ -716,7 +719,9 @@ export declare const ArchiveService: GenService<{
     output: typeof UploadArchiveResponseSchema;
   },
   /**
-   * DownloadArchive streams the archive's metadata, then its bytes.
+   * DownloadArchive streams the archive's metadata, then its bytes. Over
+   * HTTP, GET /v1/vaults/{vault}/archives/{key}?alt=media returns the bytes
+   * as the response body.
    *
    * @generated from rpc wormvault.v1.ArchiveService.DownloadArchive
    */

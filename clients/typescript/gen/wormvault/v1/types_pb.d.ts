@@ -132,6 +132,15 @@ export declare type Vault = Message<"wormvault.v1.Vault"> & {
    * @generated from field: wormvault.v1.VaultLogging logging = 7;
    */
   logging?: VaultLogging | undefined;
+
+  /**
+   * Which web origins may call this vault's REST routes
+   * (/v1/vaults/{vault}/...) from a browser, as S3 defines CORS; unset or
+   * no rules: none. UpdateVault with update_mask path "cors" replaces it.
+   *
+   * @generated from field: wormvault.v1.VaultCors cors = 8;
+   */
+  cors?: VaultCors | undefined;
 };
 
 /**
@@ -139,6 +148,84 @@ export declare type Vault = Message<"wormvault.v1.Vault"> & {
  * Use `create(VaultSchema)` to create a new message.
  */
 export declare const VaultSchema: GenMessage<Vault>;
+
+/**
+ * VaultCors is a vault's cross-origin resource sharing configuration. A
+ * preflight (OPTIONS) to one of the vault's routes is answered from the
+ * first rule that allows its origin, method and requested headers, and
+ * refused (403, no CORS headers) when none does; an actual request gets
+ * Access-Control-Allow-Origin only when a rule allows its origin and
+ * method.
+ *
+ * @generated from message wormvault.v1.VaultCors
+ */
+export declare type VaultCors = Message<"wormvault.v1.VaultCors"> & {
+  /**
+   * At most 100.
+   *
+   * @generated from field: repeated wormvault.v1.CorsRule rules = 1;
+   */
+  rules: CorsRule[];
+};
+
+/**
+ * Describes the message wormvault.v1.VaultCors.
+ * Use `create(VaultCorsSchema)` to create a new message.
+ */
+export declare const VaultCorsSchema: GenMessage<VaultCors>;
+
+/**
+ * CorsRule is one CORS rule.
+ *
+ * @generated from message wormvault.v1.CorsRule
+ */
+export declare type CorsRule = Message<"wormvault.v1.CorsRule"> & {
+  /**
+   * Origins as browsers send them, scheme://host[:port], compared exactly
+   * (http://example.com, https://example.com and http://www.example.com
+   * differ); each may hold one * wildcard, e.g. https://*.example.com.
+   * At least one.
+   *
+   * @generated from field: repeated string allowed_origins = 1;
+   */
+  allowedOrigins: string[];
+
+  /**
+   * GET, PUT, POST, DELETE, HEAD, PATCH. At least one.
+   *
+   * @generated from field: repeated string allowed_methods = 2;
+   */
+  allowedMethods: string[];
+
+  /**
+   * Request headers a preflight may ask for, case-insensitive, one *
+   * wildcard each ("*" allows any); a browser sending the bearer key asks
+   * for "authorization".
+   *
+   * @generated from field: repeated string allowed_headers = 3;
+   */
+  allowedHeaders: string[];
+
+  /**
+   * Response headers the page may read.
+   *
+   * @generated from field: repeated string expose_headers = 4;
+   */
+  exposeHeaders: string[];
+
+  /**
+   * How long a browser may cache the preflight's answer; 0: its default.
+   *
+   * @generated from field: int32 max_age_seconds = 5;
+   */
+  maxAgeSeconds: number;
+};
+
+/**
+ * Describes the message wormvault.v1.CorsRule.
+ * Use `create(CorsRuleSchema)` to create a new message.
+ */
+export declare const CorsRuleSchema: GenMessage<CorsRule>;
 
 /**
  * VaultLogging delivers a vault's access logs into another vault: every

@@ -147,7 +147,7 @@ export declare type UpdateVaultRequest = Message<"wormvault.v1.UpdateVaultReques
   /**
    * Paths of Vault to change: "default_retention", "max_retention",
    * "mfa_delete", "default_encryption" (unset or UNSPECIFIED: back to
-   * SERVICE).
+   * SERVICE), "logging", "cors" (replaces every rule; unset: none).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
