@@ -138,15 +138,6 @@ func (c Config) serverTLS(log *slog.Logger) (*tls.Config, error) {
 	return cfg, nil
 }
 
-// transportCredentials is the grpc.Creds argument: nil means plaintext.
-func (c Config) transportCredentials(log *slog.Logger) (credentials.TransportCredentials, error) {
-	cfg, err := c.serverTLS(log)
-	if err != nil || cfg == nil {
-		return nil, err
-	}
-	return credentials.NewTLS(cfg), nil
-}
-
 // verifiedClientCert returns the leaf of the peer's verified client
 // certificate chain, or nil when there is none.
 func verifiedClientCert(ctx context.Context) *x509.Certificate {
