@@ -160,9 +160,14 @@ FUZZJOBS ?= 2
 fuzz:
 	@printf '%s\n' $(FUZZ_TARGETS) | xargs -P $(FUZZJOBS) -I{} sh -c '\
 	  t={}; pkg=$${t%%:*}; rest=$${t#*:}; name=$${rest%%:*}; time=$${rest#*:}; \
-	  echo "fuzz $$name ($$pkg) for $$time"; \
-	  $(GO) test -run "^\$$" -fuzz "^$$name\$$" -fuzztime $$time -fuzzminimizetime $(FUZZMINIMIZE) -parallel 1 $$pkg \
-	    || { echo "fuzz target failed: $$name ($$pkg)" >&2; exit 1; }' \
+	  out=$$(mktemp); echo "fuzz $$name ($$pkg) for $$time"; \
+	  if $(GO) test -run "^\$$" -fuzz "^$$name\$$" -fuzztime $$time -fuzzminimizetime $(FUZZMINIMIZE) -parallel 1 $$pkg >$$out 2>&1; then \
+	    tail -n 3 $$out; rm -f $$out; exit 0; fi; \
+	  cat $$out; \
+	  if grep -q "context deadline exceeded" $$out && ! grep -q "Failing input written" $$out; then \
+	    echo "fuzz $$name: the fuzz time ran out while the engine was busy (go test reports it as a failure; no failing input): not a crash"; \
+	    rm -f $$out; exit 0; fi; \
+	  rm -f $$out; echo "fuzz target failed: $$name ($$pkg)" >&2; exit 1' \
 	  || { echo "fuzz: some targets failed (see above)" >&2; exit 1; }
 
 test: check-generated check-web lint fmt-check vet gotest fuzz
