@@ -6,6 +6,7 @@ package server_test
 // the security headers.
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
@@ -622,4 +623,49 @@ func TestHTTPCORS(t *testing.T) {
 	if r := preflight(archive, "https://app.example.com", "GET", ""); r.StatusCode != http.StatusForbidden {
 		t.Fatalf("after removing the rules: %s", r)
 	}
+}
+
+// TestHTTPRefusedUpload: an upload refused before its body was read leaves
+// the connection usable, or closes it; never a connection whose later
+// requests fail. Refusing one once cancelled the context of every later
+// request on a kept-alive connection (its read deadline was set in the
+// past), and a download after it ended without a status.
+func TestHTTPRefusedUpload(t *testing.T) {
+	_, c := startHTTP(t)
+	c.ok(c.auth("POST", "/v1/vaults", `{"name": "refused"}`))
+	one := &httpClient{t: t, base: c.base, token: c.token, c: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1}}}
+	defer one.c.CloseIdleConnections()
+	for i := range 100 {
+		wantError(t, one.do("PUT", "/v1/vaults/refused/archives/a", "x"), http.StatusUnauthorized, "")
+		wantError(t, one.do("GET", "/v1/vaults/refused/archives/a?alt=media", nil), http.StatusUnauthorized, "")
+		if t.Failed() {
+			t.Fatalf("round %d", i)
+		}
+	}
+
+	// A client that sends part of its body and stalls: the refusal comes
+	// at once, and the server closes the connection it stalled on.
+	conn, err := net.Dial("tcp", strings.TrimPrefix(c.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "PUT /v1/vaults/refused/archives/stalled HTTP/1.1\r\nHost: wormvault\r\nContent-Length: 100\r\n\r\nx"); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized || !resp.Close {
+		t.Fatalf("stalled upload: %s, connection close %t", resp.Status, resp.Close)
+	}
+	if n, err := br.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("after the stalled upload's answer: read %d bytes, %v; want the connection closed", n, err)
+	}
+	wantError(t, one.do("GET", "/v1/vaults/refused/archives/a?alt=media", nil), http.StatusUnauthorized, "")
 }

@@ -29,6 +29,7 @@ import (
 	"path"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	spb "google.golang.org/genproto/googleapis/rpc/status"
@@ -112,23 +113,28 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, vaultName, 
 		return
 	}
 	body, bodyW := io.Pipe()
+	client := &stoppableBody{r: r.Body}
 	pumped := make(chan struct{})
 	go func() {
 		defer close(pumped)
-		bodyW.CloseWithError(pumpUpload(bodyW, first, r.Body))
+		bodyW.CloseWithError(pumpUpload(bodyW, first, client))
 	}()
 	resp := &grpcResponse{}
 	s.grpc.ServeHTTP(resp, gated(grpcRequest(r, uploadMethod, body)))
 	// The call is over, perhaps refused before the body was read: stop the
-	// pump, which may wait on the pipe or on a slow client. A read
-	// deadline in the past wakes the latter.
+	// pump, which may wait on the pipe or on a slow client. Closing the
+	// pipe wakes the former, a read deadline in the past the latter. A body
+	// not read to its end also ends the connection: net/http would read
+	// the rest before the next request, from a client that may never send
+	// it (the deadline cuts that short too), and the deadline ends its
+	// watch on the connection with an error that cancels the context of
+	// every later request on it.
 	body.CloseWithError(errCallOver)
-	select {
-	case <-pumped:
-	default:
+	if !client.stop() {
+		w.Header().Set("Connection", "close")
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
-		<-pumped
 	}
+	<-pumped
 	st := resp.status()
 	if st.Code() != codes.OK {
 		writeHTTPStatus(w, st)
@@ -173,6 +179,40 @@ func pumpUpload(w io.Writer, header []byte, body io.Reader) error {
 			return fmt.Errorf("server: http upload: reading the body: %w", err)
 		}
 	}
+}
+
+// stoppableBody is the client's request body as an upload's pump reads
+// it. Once stopped it reads no more, and stop reports whether the body was
+// read to its end.
+type stoppableBody struct {
+	r  io.Reader
+	mu sync.Mutex
+	// stopped: no read starts any more; eof: a read returned io.EOF.
+	stopped, eof bool
+}
+
+func (b *stoppableBody) Read(p []byte) (int, error) {
+	b.mu.Lock()
+	stopped := b.stopped
+	b.mu.Unlock()
+	if stopped {
+		return 0, errCallOver
+	}
+	n, err := b.r.Read(p)
+	if err == io.EOF {
+		b.mu.Lock()
+		b.eof = true
+		b.mu.Unlock()
+	}
+	return n, err
+}
+
+// stop ends the reads and reports whether the body was read to its end.
+func (b *stoppableBody) stop() (complete bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.stopped = true
+	return b.eof
 }
 
 // fill reads into buf until it is full or r fails; unlike io.ReadFull it
