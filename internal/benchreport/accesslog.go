@@ -16,20 +16,21 @@ import (
 // alternating which goes first, so the machine's drift hits both alike.
 // With logging on every upload also commits its record durably
 // (group-committed) before it is answered.
-func accessLogBench(c *client, small int, rows []row) ([]row, error) {
+func accessLogBench(srv *server, c *client, small int, rows []row) ([]row, error) {
 	fmt.Fprintf(os.Stderr, "== %d x 4 KiB uploads, 16 streams, access logging on vs off\n", small)
 	for _, v := range []string{"alog-src", "alog-logs"} {
 		if _, err := c.vaults.CreateVault(c.ctx(), &wormvaultv1.CreateVaultRequest{Name: v}); err != nil {
 			return rows, err
 		}
 	}
-	var on, off time.Duration
+	var on, off, cpuOn, cpuOff time.Duration
 	n := max(small/2, 1)
 	for round, order := range [][]bool{{false, true}, {true, false}, {false, true}, {true, false}} {
 		for _, logging := range order {
 			if err := c.setLogging("alog-src", "alog-logs", logging); err != nil {
 				return rows, err
 			}
+			cpu := srv.cpu()
 			d, err := timeIt(func() error {
 				return parallel(n, 16, func(i int) error {
 					return c.upload("alog-src", fmt.Sprintf("r%d/%t/%d", round, logging, i), 4096)
@@ -38,16 +39,19 @@ func accessLogBench(c *client, small int, rows []row) ([]row, error) {
 			if err != nil {
 				return rows, err
 			}
+			cpu = srv.cpu() - cpu
 			if logging {
-				on += d
+				on, cpuOn = on+d, cpuOn+cpu
 			} else {
-				off += d
+				off, cpuOff = off+d, cpuOff+cpu
 			}
 		}
 	}
 	if err := c.setLogging("alog-src", "alog-logs", false); err != nil {
 		return rows, err
 	}
+	fmt.Fprintf(os.Stderr, "   server CPU per upload: %.0f µs with logging on, %.0f µs off\n",
+		float64(cpuOn.Microseconds())/float64(4*n), float64(cpuOff.Microseconds())/float64(4*n))
 	return append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, 16 streams, access logging on", 4*n), unit: "archives/s",
 		ours: float64(4*n) / on.Seconds(), ref: float64(4*n) / off.Seconds(), refName: "same run, logging off (target >= 0.90x)"}), nil
 }
@@ -60,4 +64,30 @@ func (c *client) setLogging(vault, target string, on bool) error {
 	}
 	_, err := c.vaults.UpdateVault(c.ctx(), &wormvaultv1.UpdateVaultRequest{Vault: v, UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"logging"}}})
 	return err
+}
+
+// runAccessLogOnly runs the access-log comparison alone on a fresh server
+// (make bench's -only access-log), with the server's CPU time per mode, so
+// a change to the logging path can be measured in a minute.
+func runAccessLogOnly(small int) error {
+	dir, err := os.MkdirTemp("", "wormvault-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := startServer(dir)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	c, err := dialServer(srv)
+	if err != nil {
+		return err
+	}
+	defer c.cc.Close()
+	rows, err := accessLogBench(srv, c, small, nil)
+	if err != nil {
+		return err
+	}
+	return printRows(rows)
 }

@@ -61,8 +61,18 @@ func main() {
 	rssGiB := flag.Int("rss-gib", 4, "size of the upload during which server RSS is sampled, in GiB")
 	small := flag.Int("small", 1000, "number of 4 KiB archives per small-archive run")
 	skipErasure := flag.Bool("skip-erasure", false, "skip the erasure package benchmarks")
+	only := flag.String("only", "", "run one phase alone on a fresh server: access-log")
 	flag.Parse()
-	if err := run(*bigGiB, *rssGiB, *small, *skipErasure); err != nil {
+	var err error
+	switch *only {
+	case "":
+		err = run(*bigGiB, *rssGiB, *small, *skipErasure)
+	case "access-log":
+		err = runAccessLogOnly(*small)
+	default:
+		err = fmt.Errorf("-only %q: the phases are access-log", *only)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
@@ -239,7 +249,7 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 		ours: float64(small) / locked.Seconds(), ref: float64(small) / plain.Seconds(), refName: "same run without a policy (target >= 0.95x)"})
 
 	rss("the vault lock policy run")
-	if rows, err = accessLogBench(c, small, rows); err != nil {
+	if rows, err = accessLogBench(srv, c, small, rows); err != nil {
 		return err
 	}
 	rss("the access-log run")
@@ -258,6 +268,11 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 		row{name: "server VmHWM over the whole run, incl. mapped files", unit: "MiB", ours: srv.hwm(), ref: math.NaN(), refName: "Badger's mapped value log included"},
 	)
 
+	return printRows(rows)
+}
+
+// printRows prints the figures as a table, each next to its reference.
+func printRows(rows []row) error {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(w, "figure\tours\treference\tratio\tunit\treference is\t")
 	for _, r := range rows {
@@ -310,7 +325,7 @@ func parallel(n, workers int, f func(i int) error) error {
 // "Name/geometry".
 func erasureBench() (map[string]float64, error) {
 	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^Benchmark(Ceiling)?(Encode|Write|Reconstruct)$", "-benchtime", "5x", "./erasure/")
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = io.Discard
 	out, err := cmd.Output()
 	os.Stderr.Write(out)
 	if err != nil {
@@ -417,6 +432,23 @@ func (s *server) rssMiB(field string) float64 {
 }
 
 func (s *server) hwm() float64 { return s.rssMiB("VmHWM") }
+
+// cpu is the CPU time the server has used so far, user and system.
+func (s *server) cpu() time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	// Clock ticks; 100 per second on Linux.
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
 
 // sampleRSS samples the server's RssAnon until the returned function is
 // called, which returns the peak. RssAnon is the memory the server
