@@ -19,6 +19,8 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/wormvault/wormvault"
+	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
+	"github.com/wormvault/wormvault/vault"
 	"github.com/wormvault/wormvault/vault/accesslog"
 )
 
@@ -34,7 +36,10 @@ import (
 // read anything is read here, briefly, to learn what it asked for. The
 // record is made durable (vault.Store.RecordAccess, group-committed) before
 // the interceptor returns, that is before the final status is sent: a
-// request whose result a client saw is never missing from the log.
+// request whose result a client saw is never missing from the log. An
+// upload's record is written in the upload's own commit instead, through
+// the vault.AccessNote in the call's context (committedRecord), which
+// saves it a second sync.
 //
 // When no vault has logging on, the interceptors add nothing but a check.
 
@@ -45,8 +50,11 @@ type accessCallKey struct{}
 type accessCall struct {
 	start  time.Time
 	method string
+	// note lets an upload write the record in its own commit.
+	note *vault.AccessNote
 
 	mu                  sync.Mutex
+	uploadResponse      *wormvaultv1.UploadArchiveResponse // built at the commit (committedRecord)
 	principal           string
 	seen                bool // a request message was received
 	vault, key, version string
@@ -99,11 +107,13 @@ func (s *Server) beginAccessCall(ctx context.Context, method string) (context.Co
 	if !logged(method) || !s.store.AccessLoggingOn() {
 		return ctx, nil, false
 	}
-	c := &accessCall{start: time.Now(), method: method}
+	c := &accessCall{start: time.Now(), method: method, note: &vault.AccessNote{}}
 	ctx = context.WithValue(ctx, accessCallKey{}, c)
 	// The request id is given here so the record and the server's own
 	// logs share it; authenticate keeps it.
 	ctx = context.WithValue(ctx, requestIDKey, newRequestID())
+	c.note.Record = func(a *vault.Archive) accesslog.Record { return s.committedRecord(ctx, c, a) }
+	ctx = vault.WithAccessNote(ctx, c.note)
 	return ctx, c, true
 }
 
@@ -270,6 +280,55 @@ func stringField(r protoreflect.Message, name protoreflect.Name) string {
 // recordAccess hands the call's record to the store, which keeps it only
 // when the vault's logging is on, and returns once it is durable.
 func (s *Server) recordAccess(ctx context.Context, c *accessCall, err error) {
+	if c.note.Committed() {
+		// The operation's own commit holds the record.
+		return
+	}
+	rec, ok := s.accessRecord(ctx, c, err)
+	if !ok {
+		return
+	}
+	if err := s.store.RecordAccess(rec); err != nil {
+		// The operation has taken effect: hiding its result would be
+		// worse than a missing record, which is logged here instead.
+		s.log.ErrorContext(ctx, "access log record not stored", "request_id", rec.RequestID, "vault", rec.Vault, "method", rec.RPC, "err", err)
+	}
+}
+
+// committedRecord is the vault.AccessNote's record of an upload, written
+// in the upload's commit: the call as it stands then, ended with OK, having
+// created a. The response is built here, so the record counts its bytes,
+// and kept for the handler to send (preparedUploadResponse).
+func (s *Server) committedRecord(ctx context.Context, c *accessCall, a *vault.Archive) accesslog.Record {
+	rec, _ := s.accessRecord(ctx, c, nil)
+	rec.Vault, rec.VersionID = a.Record.GetVault(), a.Record.GetVersionId()
+	if resp, err := uploadResponse(s.store, a); err == nil {
+		c.mu.Lock()
+		c.uploadResponse = resp
+		c.mu.Unlock()
+		rec.BytesOut = int64(proto.Size(resp))
+	}
+	return rec
+}
+
+// preparedUploadResponse returns the response committedRecord built for
+// the upload of a, or nil.
+func preparedUploadResponse(ctx context.Context, a *vault.Archive) *wormvaultv1.UploadArchiveResponse {
+	c := accessCallOf(ctx)
+	if c == nil {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r := c.uploadResponse; r != nil && r.GetArchive().GetVersionId() == a.Record.GetVersionId() {
+		return r
+	}
+	return nil
+}
+
+// accessRecord is the record of a call that ended with err, and false when
+// it names no vault (or an access point that does not exist).
+func (s *Server) accessRecord(ctx context.Context, c *accessCall, err error) (accesslog.Record, bool) {
 	c.mu.Lock()
 	rec := accesslog.Record{
 		Time:      c.start,
@@ -284,7 +343,7 @@ func (s *Server) recordAccess(ctx context.Context, c *accessCall, err error) {
 	}
 	c.mu.Unlock()
 	if rec.Vault == "" {
-		return
+		return rec, false
 	}
 	// A request through an access point ("ap/NAME") belongs in the log of
 	// the access point's vault, and says which access point; one naming
@@ -292,7 +351,7 @@ func (s *Server) recordAccess(ctx context.Context, c *accessCall, err error) {
 	if _, viaAP := wormvault.AccessPointOf(rec.Vault); viaAP {
 		vault, name, ok := s.store.AccessPointVault(rec.Vault)
 		if !ok {
-			return
+			return rec, false
 		}
 		rec.Vault, rec.AccessPoint = vault, name
 	}
@@ -312,11 +371,7 @@ func (s *Server) recordAccess(ctx context.Context, c *accessCall, err error) {
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		rec.UserAgent = strings.Join(md.Get("user-agent"), " ")
 	}
-	if err := s.store.RecordAccess(rec); err != nil {
-		// The operation has taken effect: hiding its result would be
-		// worse than a missing record, which is logged here instead.
-		s.log.ErrorContext(ctx, "access log record not stored", "request_id", rec.RequestID, "vault", rec.Vault, "method", rec.RPC, "err", err)
-	}
+	return rec, true
 }
 
 // codeNames are the canonical names of the gRPC codes, as the access log

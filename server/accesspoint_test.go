@@ -653,3 +653,34 @@ func TestAccessPointNetworkOriginByPeerAddress(t *testing.T) {
 	from2 := &conn{t: t, cc: cc, token: s.Token, vaults: wormvaultv1.NewVaultServiceClient(cc), archives: wormvaultv1.NewArchiveServiceClient(cc)}
 	mustOK(t, list(from2), "list from 127.0.0.2 through the access point")
 }
+
+// An upload through an access point writes its access-log record in its
+// own commit: the record names the access point and the vault behind it,
+// the version created, and the response's bytes.
+func TestAccessPointUploadLogged(t *testing.T) {
+	s := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.AccessLogInterval = 100 * time.Millisecond }))
+	root := dial(t, s)
+	root.createVault("door-vault")
+	root.createVault("door-logs")
+	mustOK(t, root.setLogging("door-vault", "door-logs", "door/"), "logging on")
+	root.mustCreateAP("front", "door-vault", allowAll, "127.0.0.0/8")
+	a, err := root.upload(&wormvaultv1.ArchiveHeader{Vault: "ap/front", Key: "in"}, strings.NewReader("through the door"), 1<<20)
+	mustOK(t, err, "upload through the access point")
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		for _, r := range readLogs(t, root, "door-logs", "door/") {
+			if !strings.HasSuffix(r.RPC, "/UploadArchive") {
+				continue
+			}
+			if r.AccessPoint != "front" || r.Vault != "door-vault" || r.Key != "in" || r.VersionID != a.GetVersionId() ||
+				r.Status != "OK" || r.Principal != "root" || r.BytesIn == 0 || r.BytesOut == 0 {
+				t.Fatalf("upload record: %+v", r)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the upload's record was never delivered")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

@@ -61,12 +61,24 @@ func (a *archiveService) UploadArchive(stream wormvaultv1.ArchiveService_UploadA
 		}
 		return err
 	}
-	rcpt, err := a.store.Receipt(receipt.OpUpload, out)
-	if err != nil {
-		return err
+	resp := preparedUploadResponse(ctx, out)
+	if resp == nil {
+		if resp, err = uploadResponse(a.store, out); err != nil {
+			return err
+		}
 	}
 	a.crash.at(CrashBeforeResponse)
-	return stream.SendAndClose(&wormvaultv1.UploadArchiveResponse{Archive: archiveToProto(out), Receipt: receiptToProto(rcpt)})
+	return stream.SendAndClose(resp)
+}
+
+// uploadResponse is the response to the upload that created a, with its
+// signed receipt.
+func uploadResponse(store *vault.Store, a *vault.Archive) (*wormvaultv1.UploadArchiveResponse, error) {
+	rcpt, err := store.Receipt(receipt.OpUpload, a)
+	if err != nil {
+		return nil, err
+	}
+	return &wormvaultv1.UploadArchiveResponse{Archive: archiveToProto(a), Receipt: receiptToProto(rcpt)}, nil
 }
 
 var chunkPool = sync.Pool{New: func() any { b := make([]byte, downloadChunk); return &b }}

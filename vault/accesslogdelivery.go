@@ -71,6 +71,9 @@ func (s *Store) RunAccessLogDelivery(ctx context.Context, every time.Duration) {
 func (s *Store) DeliverAccessLogs(ctx context.Context) (DeliveryReport, error) {
 	s.accessLogs.deliverMu.Lock()
 	defer s.accessLogs.deliverMu.Unlock()
+	if err := s.moveAccessLogInbox(ctx); err != nil {
+		return DeliveryReport{}, fmt.Errorf("vault: access logs: %w", err)
+	}
 	var db *catalog.AccessLogDB
 	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
 		db, err = s.accessLogDB(tx, false)
@@ -118,6 +121,130 @@ func (s *Store) DeliverAccessLogs(ctx context.Context) (DeliveryReport, error) {
 		}
 	}
 	return rep, errors.Join(errs...)
+}
+
+// moveAccessLogInbox moves the records uploads wrote into the catalog's
+// inbox (inboxAccess) into the access-log database, where they take the
+// next sequences like any record, and deletes them from the inbox. Each
+// record moves with a marker under its inbox id, in the same transaction:
+// a run interrupted before the inbox deletion skips the marked ones, and
+// markers whose inbox entry is gone are removed. Only delivery calls it,
+// under deliverMu.
+func (s *Store) moveAccessLogInbox(ctx context.Context) error {
+	db, err := s.accessLogDB(nil, false)
+	if err != nil {
+		return err
+	}
+	if db != nil {
+		if err := s.dropStaleMoveMarkers(ctx, db); err != nil {
+			return err
+		}
+	}
+	for {
+		var in []catalog.InboxRecord
+		if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+			in, err = tx.AccessLogInbox(maxCommitRecords)
+			return err
+		}); err != nil || len(in) == 0 {
+			return err
+		}
+		if db == nil {
+			if db, err = s.accessLogDB(nil, true); err != nil {
+				return err
+			}
+		}
+		var (
+			fresh []*recordv1.AccessLogRecord
+			ids   = make([]string, len(in))
+		)
+		if err := db.View(func(tx *catalog.AccessLogTxn) error {
+			for i, r := range in {
+				ids[i] = r.ID
+				moved, err := tx.Moved(r.ID)
+				if err != nil {
+					return err
+				}
+				if !moved {
+					r.Record.InboxId = r.ID
+					fresh = append(fresh, r.Record)
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(fresh) > 0 {
+			if err := s.groupCommit(fresh...); err != nil {
+				return err
+			}
+		}
+		if err := s.moveStep("moved"); err != nil {
+			return err
+		}
+		if err := s.catalog.Update(context.WithoutCancel(ctx), func(tx *catalog.Txn) error {
+			return tx.DeleteAccessLogInbox(ids)
+		}); err != nil {
+			return err
+		}
+		if err := s.moveStep("cleared"); err != nil {
+			return err
+		}
+		if err := db.Update(context.WithoutCancel(ctx), func(tx *catalog.AccessLogTxn) error {
+			return tx.DeleteMoved(ids)
+		}); err != nil {
+			return err
+		}
+		if len(in) < maxCommitRecords {
+			return nil
+		}
+	}
+}
+
+func (s *Store) moveStep(step string) error {
+	if hook := s.accessLogs.moveHook; hook != nil {
+		return hook(step)
+	}
+	return nil
+}
+
+// dropStaleMoveMarkers removes the markers of inbox entries already
+// deleted: a move interrupted between the inbox deletion and its own.
+func (s *Store) dropStaleMoveMarkers(ctx context.Context, db *catalog.AccessLogDB) error {
+	for {
+		var ids, stale []string
+		if err := db.View(func(tx *catalog.AccessLogTxn) (err error) {
+			ids, err = tx.MovedIDs(deleteChunk)
+			return err
+		}); err != nil || len(ids) == 0 {
+			return err
+		}
+		if err := s.catalog.View(func(tx *catalog.Txn) error {
+			for _, id := range ids {
+				in, err := tx.InAccessLogInbox(id)
+				if err != nil {
+					return err
+				}
+				if !in {
+					stale = append(stale, id)
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if len(stale) == 0 {
+			// The rest are entries still in the inbox: the move skips them.
+			return nil
+		}
+		if err := db.Update(context.WithoutCancel(ctx), func(tx *catalog.AccessLogTxn) error {
+			return tx.DeleteMoved(stale)
+		}); err != nil {
+			return err
+		}
+		if len(ids) < deleteChunk {
+			return nil
+		}
+	}
 }
 
 // deliverBatch delivers the first batch of a group, of records up to

@@ -36,6 +36,12 @@ import (
 // key kept in the catalog (which is encrypted under the master key and
 // re-keyed with it).
 //
+// An upload needs no second sync: it writes its record into the catalog
+// in its own commit (inboxAccess, catalog's access-log inbox), through the
+// AccessNote the server gives each logged call, and the next delivery
+// moves it into the database above, where it takes its sequence. Its
+// record is as of that commit: its duration ends there.
+//
 // The records are not protection state: they are not journaled on the
 // drives. A catalog rebuilt from the journal no longer has the database's
 // key, so the records still waiting are lost then (the directory is moved
@@ -92,6 +98,11 @@ type accessLogs struct {
 	// afterUpload, when set (tests), runs after a batch's archive is
 	// committed and before its records are deleted: a crash there.
 	afterUpload func() error
+	// moveHook, when set (tests), runs at each step of a move from the
+	// catalog's inbox ("moved": records committed, inbox not yet
+	// cleared; "cleared": inbox cleared, markers not yet deleted): a
+	// crash there.
+	moveHook func(step string) error
 }
 
 // commitGroup is the records that commit in one transaction, and the
@@ -242,14 +253,17 @@ func (s *Store) checkNotLogTarget(tx *catalog.Txn, name string) error {
 		}
 		after = vs[len(vs)-1].GetName()
 	}
+	src, pending, err := tx.AccessLogInboxInto(name)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return fmt.Errorf("%w: access-log records of vault %q still wait for delivery into %q; retry after the next delivery", wormvault.ErrVaultIsLogTarget, src, name)
+	}
 	db, err := s.accessLogDB(tx, false)
 	if err != nil || db == nil {
 		return err
 	}
-	var (
-		src     string
-		pending bool
-	)
 	if err := db.View(func(tx *catalog.AccessLogTxn) (err error) {
 		src, pending, err = tx.PendingInto(name)
 		return err
@@ -270,7 +284,15 @@ func (s *Store) RecordAccess(r accesslog.Record) error {
 	if !ok {
 		return nil
 	}
-	rec := &recordv1.AccessLogRecord{
+	if err := s.groupCommit(accessLogRecord(r, l)); err != nil {
+		return fmt.Errorf("vault: access log of %s: %w", r.Vault, err)
+	}
+	return nil
+}
+
+// accessLogRecord is r as stored, to be delivered as l says.
+func accessLogRecord(r accesslog.Record, l Logging) *recordv1.AccessLogRecord {
+	return &recordv1.AccessLogRecord{
 		Time:          timestamppb.New(r.Time),
 		RequestId:     r.RequestID,
 		Principal:     r.Principal,
@@ -290,24 +312,66 @@ func (s *Store) RecordAccess(r accesslog.Record) error {
 		Prefix:        l.Prefix,
 		AccessPoint:   r.AccessPoint,
 	}
-	if err := s.groupCommit(rec); err != nil {
-		return fmt.Errorf("vault: access log of %s: %w", r.Vault, err)
-	}
-	return nil
 }
 
-// groupCommit queues rec in the open group and waits until that group is
+// AccessNote lets an operation that commits to the catalog anyway write its
+// own access-log record in that commit (the catalog's inbox), so the
+// operation's sync makes the record durable and the response waits for no
+// second one. The server puts one in every logged call's context
+// (WithAccessNote); uploads use it. When the record was committed, the
+// server stores none of its own.
+type AccessNote struct {
+	// Record returns the call's record as if it ended now with OK, having
+	// created a (which names the vault itself, never "ap/NAME").
+	Record    func(a *Archive) accesslog.Record
+	committed atomic.Bool
+}
+
+// Committed reports whether the operation's commit wrote its record.
+func (n *AccessNote) Committed() bool { return n.committed.Load() }
+
+type accessNoteKey struct{}
+
+// WithAccessNote returns ctx carrying n.
+func WithAccessNote(ctx context.Context, n *AccessNote) context.Context {
+	return context.WithValue(ctx, accessNoteKey{}, n)
+}
+
+func accessNoteOf(ctx context.Context) *AccessNote {
+	n, _ := ctx.Value(accessNoteKey{}).(*AccessNote)
+	return n
+}
+
+// inboxAccess writes, inside an upload's commit, the access-log record of
+// the call that made a, when the call carries a note and a's vault logs.
+// It returns the note to mark committed once the commit is.
+func (s *Store) inboxAccess(ctx context.Context, tx *catalog.Txn, a *Archive) (*AccessNote, error) {
+	n := accessNoteOf(ctx)
+	if n == nil || n.Record == nil {
+		return nil, nil
+	}
+	l, ok := s.AccessLogging(a.Record.GetVault())
+	if !ok {
+		return nil, nil
+	}
+	if err := tx.PutAccessLogInbox(a.Record.GetVersionId(), accessLogRecord(n.Record(a), l)); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// groupCommit queues recs in the open group and waits until that group is
 // committed. The first caller to find no leader commits its group; when it
 // is done, one waiter of the group that formed meanwhile takes over, so no
 // caller ever commits more than the one group it belongs to.
-func (s *Store) groupCommit(rec *recordv1.AccessLogRecord) error {
+func (s *Store) groupCommit(recs ...*recordv1.AccessLogRecord) error {
 	a := &s.accessLogs
 	a.mu.Lock()
 	if a.open == nil {
 		a.open = &commitGroup{done: make(chan struct{}), promote: make(chan struct{}, 1)}
 	}
 	g := a.open
-	g.recs = append(g.recs, rec)
+	g.recs = append(g.recs, recs...)
 	if a.leading {
 		a.mu.Unlock()
 		select {

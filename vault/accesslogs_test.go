@@ -376,3 +376,107 @@ func TestAccessLogKeyLost(t *testing.T) {
 		t.Fatalf("the unreadable database was not moved aside: %v", aside)
 	}
 }
+
+// noted uploads key into vault with an access note, as the server does for
+// a logged call, and returns the note.
+func noted(t *testing.T, s *Store, vault, key string, i int) (*AccessNote, error) {
+	t.Helper()
+	n := &AccessNote{Record: func(a *Archive) accesslog.Record {
+		r := record(a.Record.GetVault(), i)
+		r.RPC, r.Key, r.VersionID = "/wormvault.v1.ArchiveService/UploadArchive", a.Record.GetKey(), a.Record.GetVersionId()
+		return r
+	}}
+	_, err := s.Upload(WithAccessNote(context.Background(), n), root, UploadRequest{Vault: vault, Key: key}, strings.NewReader("data "+key))
+	return n, err
+}
+
+// inboxLen is how many records wait in the catalog's inbox, and how many
+// move markers the access-log database holds.
+func inboxLen(t *testing.T, s *Store) (records, markers int) {
+	t.Helper()
+	if err := s.catalog.View(func(tx *catalog.Txn) error {
+		in, err := tx.AccessLogInbox(1 << 30)
+		records = len(in)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := s.accessLogDB(nil, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.View(func(tx *catalog.AccessLogTxn) error {
+		ids, err := tx.MovedIDs(1 << 30)
+		markers = len(ids)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return records, markers
+}
+
+// TestAccessLogInbox: an upload into a logged vault writes its record in
+// its own commit; delivery moves it out of the catalog with the records
+// group-committed in the request path, exactly once even when the move is
+// interrupted at either step.
+func TestAccessLogInbox(t *testing.T) {
+	for _, crashAt := range []string{"", "moved", "cleared"} {
+		t.Run("crash="+crashAt, func(t *testing.T) {
+			s := openLoggingStore(t)
+			ctx := context.Background()
+			for i := range 5 {
+				n, err := noted(t, s, "src", fmt.Sprintf("up/%d", i), i)
+				if err != nil || !n.Committed() {
+					t.Fatalf("upload %d: committed %t, %v", i, n.Committed(), err)
+				}
+			}
+			// Not logged, or not committed: no record in the commit.
+			if _, err := s.CreateVault(ctx, root, "other", wormvault.DefaultRetention{}); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := noted(t, s, "other", "x", 100); err != nil || n.Committed() {
+				t.Fatalf("upload into an unlogged vault: committed %t, %v", n.Committed(), err)
+			}
+			if n, err := noted(t, s, "nosuchvault", "x", 101); err == nil || n.Committed() {
+				t.Fatalf("upload into a missing vault: committed %t, %v", n.Committed(), err)
+			}
+			recordAll(t, s, 5, 10)
+			if in, _ := inboxLen(t, s); in != 5 {
+				t.Fatalf("%d records in the inbox, want 5", in)
+			}
+			// The target has records waiting in the inbox: not deletable.
+			if _, err := s.UpdateVault(ctx, root, "src", VaultUpdate{Logging: &Logging{}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.DeleteVault(ctx, root, "logs"); !errors.Is(err, wormvault.ErrVaultIsLogTarget) {
+				t.Fatalf("delete the target with records pending: %v", err)
+			}
+
+			if crashAt != "" {
+				crash := errors.New("crash at " + crashAt)
+				s.accessLogs.moveHook = func(step string) error {
+					if step == crashAt {
+						return crash
+					}
+					return nil
+				}
+				if _, err := s.DeliverAccessLogs(ctx); !errors.Is(err, crash) {
+					t.Fatalf("delivery: %v, want the crash", err)
+				}
+				s.accessLogs.moveHook = nil
+			}
+			rep, err := s.DeliverAccessLogs(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Records != 10 {
+				t.Fatalf("delivery %+v, want 10 records", rep)
+			}
+			seen, _ := delivered(t, s, "logs")
+			assertExactlyOnce(t, seen, 10)
+			if in, markers := inboxLen(t, s); in != 0 || markers != 0 || pending(t, s) != 0 {
+				t.Fatalf("after delivery: %d in the inbox, %d markers, %d pending", in, markers, pending(t, s))
+			}
+		})
+	}
+}

@@ -213,7 +213,8 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		}
 		rec.StoredBytes = stored
 		blob := &recordv1.Blob{VersionId: id, Data: sealed}
-		err = s.commitNewVersion(context.WithoutCancel(ctx), caller, rec, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		a := &Archive{Record: rec, IsLatest: true, CommitTime: now.Time}
+		err = s.commitNewVersion(context.WithoutCancel(ctx), caller, a, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 			if _, err := tx.Vault(req.Vault); err != nil {
 				return nil, err
 			}
@@ -225,7 +226,7 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		if err != nil {
 			return nil, err
 		}
-		return &Archive{Record: rec, IsLatest: true, CommitTime: now.Time}, nil
+		return a, nil
 	}
 
 	s.beginWrite(id)
@@ -267,7 +268,8 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 	// The shards are durable. The catalog commit below makes the version
 	// exist; if it fails, the shards are removed (or swept at next start).
 	s.crash(CrashAfterShardWrite)
-	err = s.commitNewVersion(context.WithoutCancel(ctx), caller, rec, func(tx *catalog.Txn) ([]*journal.Entry, error) {
+	a := &Archive{Record: rec, IsLatest: true, CommitTime: now.Time}
+	err = s.commitNewVersion(context.WithoutCancel(ctx), caller, a, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		if _, err := tx.Vault(req.Vault); err != nil {
 			return nil, err
 		}
@@ -280,7 +282,7 @@ func (s *Store) upload(ctx context.Context, caller Caller, req UploadRequest, bo
 		return nil, err
 	}
 	committed = true
-	return &Archive{Record: rec, IsLatest: true, CommitTime: now.Time}, nil
+	return a, nil
 }
 
 // GetArchive returns one version's record. An empty versionID means the

@@ -559,7 +559,23 @@ func checkDefaultKMSKey(tx *catalog.Txn, field, name string) error {
 // commitNewVersion commits an upload's new version (commitUpload with the
 // protection events of uploadAuditEvents); a version encrypted under a KMS
 // key also records the key's use in the same commit: the
-// KMS_GENERATE_DATA_KEY event and its kmsuse entry (withKMSUse).
-func (s *Store) commitNewVersion(ctx context.Context, caller Caller, rec *recordv1.Version, decide func(tx *catalog.Txn) ([]*journal.Entry, error)) error {
-	return s.commitUpload(ctx, append(kmsUploadEvents(caller, rec), uploadAuditEvents(caller, rec)...), s.withKMSUse(rec, decide))
+// KMS_GENERATE_DATA_KEY event and its kmsuse entry (withKMSUse). The
+// upload's access-log record, when its vault logs, goes into the same
+// commit (inboxAccess).
+func (s *Store) commitNewVersion(ctx context.Context, caller Caller, a *Archive, decide func(tx *catalog.Txn) ([]*journal.Entry, error)) error {
+	rec := a.Record
+	decide = s.withKMSUse(rec, decide)
+	var note *AccessNote
+	err := s.commitUpload(ctx, append(kmsUploadEvents(caller, rec), uploadAuditEvents(caller, rec)...), func(tx *catalog.Txn) ([]*journal.Entry, error) {
+		entries, err := decide(tx)
+		if err != nil {
+			return nil, err
+		}
+		note, err = s.inboxAccess(ctx, tx, a)
+		return entries, err
+	})
+	if err == nil && note != nil {
+		note.committed.Store(true)
+	}
+	return err
 }

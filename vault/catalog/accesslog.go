@@ -22,6 +22,7 @@ import (
 //
 //	alog/<target>\x00<source>\x00<seq big-endian> -> recordv1.AccessLogRecord
 //	seq                                            -> the last seq assigned (8 bytes big-endian)
+//	moved/<inbox id>                               -> empty: the record was moved from the catalog's inbox
 //
 // Keys group the records by target vault, then by source vault, in
 // sequence order: a delivery reads one source's records in order with one
@@ -32,8 +33,9 @@ type AccessLogDB struct {
 }
 
 var (
-	alogPrefix = []byte("alog/")
-	alogSeqKey = []byte("seq")
+	alogPrefix      = []byte("alog/")
+	alogSeqKey      = []byte("seq")
+	alogMovedPrefix = []byte("moved/")
 )
 
 // MaxAccessLogTxnBytes bounds the encoded records one transaction of the
@@ -130,7 +132,8 @@ func (tx *AccessLogTxn) Seq() (uint64, error) {
 }
 
 // PutRecords stores records (their seq set, above Seq) and makes the
-// highest seq the last assigned.
+// highest seq the last assigned. A record moved from the catalog's inbox
+// (inbox_id set) leaves a marker under its inbox id.
 func (tx *AccessLogTxn) PutRecords(recs []*recordv1.AccessLogRecord) error {
 	var last uint64
 	for _, r := range recs {
@@ -143,6 +146,11 @@ func (tx *AccessLogTxn) PutRecords(recs []*recordv1.AccessLogRecord) error {
 		}
 		if err := tx.t.Set(alogKey(r.GetTargetVault(), r.GetVault(), r.GetSeq()), v); err != nil {
 			return err
+		}
+		if id := r.GetInboxId(); id != "" {
+			if err := tx.t.Set(cat(alogMovedPrefix, []byte(id)), nil); err != nil {
+				return err
+			}
 		}
 		last = max(last, r.GetSeq())
 	}
@@ -221,4 +229,34 @@ func (tx *AccessLogTxn) PendingInto(target string) (string, bool, error) {
 		return "", false, errors.New("catalog: malformed access-log key")
 	}
 	return string(source), true, nil
+}
+
+// Moved reports whether the record of inbox id was moved here.
+func (tx *AccessLogTxn) Moved(id string) (bool, error) {
+	_, err := tx.t.Get(cat(alogMovedPrefix, []byte(id)))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// MovedIDs returns up to limit inbox ids with a marker.
+func (tx *AccessLogTxn) MovedIDs(limit int) ([]string, error) {
+	it := tx.t.NewIterator(badger.IteratorOptions{Prefix: alogMovedPrefix})
+	defer it.Close()
+	var out []string
+	for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
+		out = append(out, string(bytes.TrimPrefix(it.Item().Key(), alogMovedPrefix)))
+	}
+	return out, nil
+}
+
+// DeleteMoved removes the markers of inbox ids no longer in the inbox.
+func (tx *AccessLogTxn) DeleteMoved(ids []string) error {
+	for _, id := range ids {
+		if err := tx.t.Delete(cat(alogMovedPrefix, []byte(id))); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -730,7 +730,7 @@ func (x *Logging) GetPrefix() string {
 }
 
 // AccessLogRecord is one request against a vault whose logging is on,
-// kept in the catalog until it is delivered into the target vault (package
+// kept in the access-log database until it is delivered into the target vault (package
 // vault/accesslog holds its JSON form). Records are not protection state:
 // they are not journaled on the drives, and a catalog rebuild does not
 // restore those still waiting for delivery.
@@ -763,7 +763,14 @@ type AccessLogRecord struct {
 	Prefix      string `protobuf:"bytes,18,opt,name=prefix,proto3" json:"prefix,omitempty"`
 	// The access point the request came through ("ap/NAME" named NAME; vault
 	// is then the access point's vault), "" for a direct request.
-	AccessPoint   string `protobuf:"bytes,19,opt,name=access_point,json=accessPoint,proto3" json:"access_point,omitempty"`
+	AccessPoint string `protobuf:"bytes,19,opt,name=access_point,json=accessPoint,proto3" json:"access_point,omitempty"`
+	// The catalog inbox entry this record was moved from, "" for a record
+	// group-committed in the request path. An upload writes its record into
+	// the catalog in its own commit (the inbox); delivery moves it into the
+	// access-log database, with a marker under this id in the same
+	// transaction, so a move interrupted before the inbox entry is deleted is
+	// not repeated.
+	InboxId       string `protobuf:"bytes,20,opt,name=inbox_id,json=inboxId,proto3" json:"inbox_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -927,6 +934,13 @@ func (x *AccessLogRecord) GetPrefix() string {
 func (x *AccessLogRecord) GetAccessPoint() string {
 	if x != nil {
 		return x.AccessPoint
+	}
+	return ""
+}
+
+func (x *AccessLogRecord) GetInboxId() string {
+	if x != nil {
+		return x.InboxId
 	}
 	return ""
 }
@@ -2908,7 +2922,7 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"\x0fmax_age_seconds\x18\x05 \x01(\x05R\rmaxAgeSeconds\"D\n" +
 	"\aLogging\x12!\n" +
 	"\ftarget_vault\x18\x01 \x01(\tR\vtargetVault\x12\x16\n" +
-	"\x06prefix\x18\x02 \x01(\tR\x06prefix\"\xa8\x04\n" +
+	"\x06prefix\x18\x02 \x01(\tR\x06prefix\"\xc3\x04\n" +
 	"\x0fAccessLogRecord\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12.\n" +
 	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x1d\n" +
@@ -2933,7 +2947,8 @@ const file_wormvault_record_v1_record_proto_rawDesc = "" +
 	"user_agent\x18\x10 \x01(\tR\tuserAgent\x12!\n" +
 	"\ftarget_vault\x18\x11 \x01(\tR\vtargetVault\x12\x16\n" +
 	"\x06prefix\x18\x12 \x01(\tR\x06prefix\x12!\n" +
-	"\faccess_point\x18\x13 \x01(\tR\vaccessPoint\"\xf1\x01\n" +
+	"\faccess_point\x18\x13 \x01(\tR\vaccessPoint\x12\x19\n" +
+	"\binbox_id\x18\x14 \x01(\tR\ainboxId\"\xf1\x01\n" +
 	"\tVaultLock\x129\n" +
 	"\x05state\x18\x01 \x01(\x0e2#.wormvault.record.v1.VaultLockStateR\x05state\x12\x16\n" +
 	"\x06policy\x18\x02 \x01(\tR\x06policy\x12\x17\n" +

@@ -1,0 +1,93 @@
+package catalog
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/dgraph-io/badger/v4"
+	"google.golang.org/protobuf/proto"
+
+	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
+)
+
+// The access-log inbox: the records of operations that commit to the
+// catalog anyway (uploads), written in that same transaction so the
+// operation's own sync makes its record durable, instead of a second sync
+// in the access-log database before the response.
+//
+//	alogin/<id>  -> recordv1.AccessLogRecord, seq unset
+//
+// id is unique per operation (an upload's version id). Delivery moves the
+// records into the access-log database, where they get their sequence,
+// then deletes them here (vault.moveAccessLogInbox). Like the records in
+// that database they are not journaled.
+var alogInboxPrefix = []byte("alogin/")
+
+func alogInboxKey(id string) []byte { return cat(alogInboxPrefix, []byte(id)) }
+
+// InboxRecord is an access-log record waiting in the inbox.
+type InboxRecord struct {
+	ID     string
+	Record *recordv1.AccessLogRecord
+}
+
+// PutAccessLogInbox stores r under id in the inbox.
+func (tx *Txn) PutAccessLogInbox(id string, r *recordv1.AccessLogRecord) error {
+	if id == "" || r.GetTargetVault() == "" || r.GetVault() == "" {
+		return errors.New("catalog: access-log inbox record without id, vault or target")
+	}
+	return tx.put(alogInboxKey(id), r)
+}
+
+// AccessLogInbox returns up to limit inbox records, in id order.
+func (tx *Txn) AccessLogInbox(limit int) ([]InboxRecord, error) {
+	it := tx.t.NewIterator(badger.IteratorOptions{Prefix: alogInboxPrefix, PrefetchValues: true, PrefetchSize: 256})
+	defer it.Close()
+	var out []InboxRecord
+	for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
+		r := new(recordv1.AccessLogRecord)
+		if err := it.Item().Value(func(b []byte) error { return proto.Unmarshal(b, r) }); err != nil {
+			return nil, fmt.Errorf("catalog: decode access-log inbox record %q: %w", it.Item().Key(), err)
+		}
+		out = append(out, InboxRecord{ID: string(bytes.TrimPrefix(it.Item().Key(), alogInboxPrefix)), Record: r})
+	}
+	return out, nil
+}
+
+// InAccessLogInbox reports whether the inbox holds id.
+func (tx *Txn) InAccessLogInbox(id string) (bool, error) {
+	_, err := tx.t.Get(alogInboxKey(id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// DeleteAccessLogInbox removes moved records from the inbox.
+func (tx *Txn) DeleteAccessLogInbox(ids []string) error {
+	for _, id := range ids {
+		if err := tx.t.Delete(alogInboxKey(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AccessLogInboxInto returns a source vault whose inbox records are to be
+// delivered into target, or false when none are. The inbox is short (a
+// delivery interval's uploads), so it is scanned.
+func (tx *Txn) AccessLogInboxInto(target string) (string, bool, error) {
+	it := tx.t.NewIterator(badger.IteratorOptions{Prefix: alogInboxPrefix, PrefetchValues: true})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		r := new(recordv1.AccessLogRecord)
+		if err := it.Item().Value(func(b []byte) error { return proto.Unmarshal(b, r) }); err != nil {
+			return "", false, fmt.Errorf("catalog: decode access-log inbox record %q: %w", it.Item().Key(), err)
+		}
+		if r.GetTargetVault() == target {
+			return r.GetVault(), true, nil
+		}
+	}
+	return "", false, nil
+}
