@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -668,4 +669,86 @@ func TestHTTPRefusedUpload(t *testing.T) {
 		t.Fatalf("after the stalled upload's answer: read %d bytes, %v; want the connection closed", n, err)
 	}
 	wantError(t, one.do("GET", "/v1/vaults/refused/archives/a?alt=media", nil), http.StatusUnauthorized, "")
+}
+
+// TestHTTPRange: a download takes one byte range, "bytes=FIRST-LAST" or
+// "bytes=FIRST-", and answers 206 with its Content-Range; other forms are
+// ignored (the whole archive, 200) and a range starting past the end is
+// 416.
+func TestHTTPRange(t *testing.T) {
+	_, c := startHTTP(t)
+	c.ok(c.auth("POST", "/v1/vaults", `{"name": "ranges"}`))
+	data := make([]byte, 200<<10) // stored as shards, not inline
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	c.ok(c.auth("PUT", "/v1/vaults/ranges/archives/big.bin", data))
+	c.ok(c.auth("PUT", "/v1/vaults/ranges/archives/empty", ""))
+	const path = "/v1/vaults/ranges/archives/big.bin?alt=media"
+	size := len(data)
+	for _, tc := range []struct {
+		rng           string
+		code          int
+		first, last   int // the bytes sent, last inclusive
+		contentRanged bool
+	}{
+		{"bytes=10-19", http.StatusPartialContent, 10, 19, true},
+		{"bytes=0-0", http.StatusPartialContent, 0, 0, true},
+		{"bytes=100000-", http.StatusPartialContent, 100000, size - 1, true},
+		{"bytes=65530-65545", http.StatusPartialContent, 65530, 65545, true}, // across a package
+		{"bytes=204700-999999999", http.StatusPartialContent, 204700, size - 1, true},
+		{"bytes=-5", http.StatusOK, 0, size - 1, false},
+		{"bytes=0-1,5-6", http.StatusOK, 0, size - 1, false},
+		{"bytes=9-3", http.StatusOK, 0, size - 1, false},
+		{"items=0-5", http.StatusOK, 0, size - 1, false},
+		{"", http.StatusOK, 0, size - 1, false},
+	} {
+		var hdr []string
+		if tc.rng != "" {
+			hdr = []string{"Range", tc.rng}
+		}
+		r := c.auth("GET", path, nil, hdr...)
+		if r.StatusCode != tc.code || !bytes.Equal(r.body, data[tc.first:tc.last+1]) {
+			t.Fatalf("Range %q: %s with %d bytes, want %d and bytes [%d,%d]", tc.rng, r.Status, len(r.body), tc.code, tc.first, tc.last)
+		}
+		want := ""
+		if tc.contentRanged {
+			want = fmt.Sprintf("bytes %d-%d/%d", tc.first, tc.last, size)
+		}
+		if got := r.Header.Get("Content-Range"); got != want {
+			t.Fatalf("Range %q: Content-Range %q, want %q", tc.rng, got, want)
+		}
+		if r.Header.Get("Accept-Ranges") != "bytes" || r.Header.Get("Content-Length") != strconv.Itoa(tc.last-tc.first+1) {
+			t.Fatalf("Range %q: Accept-Ranges %q, Content-Length %q", tc.rng, r.Header.Get("Accept-Ranges"), r.Header.Get("Content-Length"))
+		}
+	}
+	wantError(t, c.auth("GET", path, nil, "Range", fmt.Sprintf("bytes=%d-", size)), http.StatusRequestedRangeNotSatisfiable, "INVALID_ARGUMENT")
+	// An empty archive has no byte to range over: it is sent whole.
+	if r := c.auth("GET", "/v1/vaults/ranges/archives/empty?alt=media", nil, "Range", "bytes=0-"); r.StatusCode != http.StatusOK || len(r.body) != 0 {
+		t.Fatalf("empty archive with a range: %s, %d bytes", r.Status, len(r.body))
+	}
+}
+
+func TestParseByteRange(t *testing.T) {
+	for _, tc := range []struct {
+		h           string
+		off, length int64
+		ok          bool
+	}{
+		{"bytes=0-9", 0, 10, true},
+		{"bytes=5-", 5, 0, true},
+		{"bytes= 5-6", 5, 2, true},
+		{"bytes=-5", 0, 0, false},
+		{"bytes=6-5", 0, 0, false},
+		{"bytes=1-2,4-5", 0, 0, false},
+		{"bytes=x-5", 0, 0, false},
+		{"bytes=0-9223372036854775807", 0, 0, false},
+		{"bytes=-", 0, 0, false},
+		{"pages=1-2", 0, 0, false},
+	} {
+		off, length, ok := server.ParseByteRangeForTest(tc.h)
+		if off != tc.off || length != tc.length || ok != tc.ok {
+			t.Errorf("%q: %d, %d, %t; want %d, %d, %t", tc.h, off, length, ok, tc.off, tc.length, tc.ok)
+		}
+	}
 }

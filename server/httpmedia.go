@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -32,6 +33,7 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -355,6 +357,15 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, vaultName
 			return
 		}
 	}
+	// A Range header selects the bytes as offset and length do; a range
+	// this route does not serve (a suffix, several ranges) is ignored and
+	// the whole archive sent, as RFC 9110 allows.
+	ranged := false
+	if h := r.Header.Get("Range"); h != "" && req.Offset == 0 && req.Length == 0 {
+		if off, length, ok := parseByteRange(h); ok {
+			req.Offset, req.Length, ranged = off, length, true
+		}
+	}
 	msg, err := proto.Marshal(req)
 	if err != nil {
 		s.writeHTTPError(w, r, fmt.Errorf("server: http download: %w", err))
@@ -375,6 +386,13 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, vaultName
 			}
 			started = true
 			archiveHeaders(w.Header(), d.Archive, req)
+			// An empty archive has no byte to range over: it is sent whole.
+			if n := readLength(d.Archive, req); ranged && n > 0 {
+				first := req.GetOffset()
+				w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+n-1, d.Archive.GetSizeBytes()))
+				w.WriteHeader(http.StatusPartialContent)
+				return nil
+			}
 			w.WriteHeader(http.StatusOK)
 		case *wormvaultv1.DownloadArchiveResponse_Chunk:
 			if !started {
@@ -391,6 +409,14 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, vaultName
 	case !started:
 		if st.Code() == codes.OK {
 			st = status.New(codes.Internal, "download ended before the archive's metadata")
+		}
+		if ranged && badField(st) == "offset" {
+			// The range starts at or beyond the archive's end.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			b, _ := protojson.Marshal(st.Proto())
+			w.Write(b)
+			return
 		}
 		writeHTTPStatus(w, st)
 	case st.Code() != codes.OK || resp.err != nil:
@@ -409,13 +435,10 @@ func archiveHeaders(h http.Header, a *wormvaultv1.Archive, req *wormvaultv1.Down
 		ct = "application/octet-stream"
 	}
 	h.Set("Content-Type", ct)
-	n := a.GetSizeBytes() - req.GetOffset()
-	if l := req.GetLength(); l > 0 && l < n {
-		n = l
-	}
-	if n >= 0 {
+	if n := readLength(a, req); n >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(n, 10))
 	}
+	h.Set("Accept-Ranges", "bytes")
 	h.Set("X-Wormvault-Version-Id", a.GetVersionId())
 	if len(a.GetSha256()) > 0 {
 		h.Set("X-Wormvault-Sha256", hex.EncodeToString(a.GetSha256()))
@@ -428,6 +451,52 @@ func archiveHeaders(h http.Header, a *wormvaultv1.Archive, req *wormvaultv1.Down
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(a.GetKey())}))
 	h.Set("Content-Security-Policy", mediaContentSecurityPolicy)
 	h.Set("Cache-Control", "private, no-store")
+}
+
+// readLength is how many bytes a download of a as req asks returns.
+func readLength(a *wormvaultv1.Archive, req *wormvaultv1.DownloadArchiveRequest) int64 {
+	n := a.GetSizeBytes() - req.GetOffset()
+	if l := req.GetLength(); l > 0 && l < n {
+		n = l
+	}
+	return n
+}
+
+// parseByteRange reads a Range header of one byte range with a first
+// byte, "bytes=FIRST-LAST" or "bytes=FIRST-", as an offset and a length
+// (0: to the end). Any other form is not ok: a suffix ("bytes=-N"), several
+// ranges, another unit, or a last byte before the first.
+func parseByteRange(h string) (off, length int64, ok bool) {
+	spec, found := strings.CutPrefix(h, "bytes=")
+	if !found || strings.Contains(spec, ",") {
+		return 0, 0, false
+	}
+	firstS, lastS, found := strings.Cut(strings.TrimSpace(spec), "-")
+	if !found || firstS == "" {
+		return 0, 0, false
+	}
+	first, err := strconv.ParseInt(firstS, 10, 64)
+	if err != nil || first < 0 {
+		return 0, 0, false
+	}
+	if lastS == "" {
+		return first, 0, true
+	}
+	last, err := strconv.ParseInt(lastS, 10, 64)
+	if err != nil || last < first || last == math.MaxInt64 {
+		return 0, 0, false
+	}
+	return first, last - first + 1, true
+}
+
+// badField is the field a BadRequest detail of st names, or "".
+func badField(st *status.Status) string {
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) > 0 {
+			return br.GetFieldViolations()[0].GetField()
+		}
+	}
+	return ""
 }
 
 // grpcRequest is r turned into a gRPC call of method with body as its

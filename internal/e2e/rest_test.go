@@ -31,12 +31,13 @@ func TestRESTTour(t *testing.T) {
 		t.Fatalf("tour failed: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		`"name":"web-tour"`,                                         // CreateVault, ListVaults
-		`"key":"notes/hello.txt"`,                                   // the PUT upload, GetArchive, ListArchives
-		`"legalHold":true`,                                          // legal_hold=true at upload
-		"hello, worm\n",                                             // ?alt=media
-		`"kind":"LEGAL_HOLD"`,                                       // ExplainProtection
-		`"legalHold":false`,                                         // SetLegalHold released it
+		`"name":"web-tour"`,       // CreateVault, ListVaults
+		`"key":"notes/hello.txt"`, // the PUT upload, GetArchive, ListArchives
+		`"legalHold":true`,        // legal_hold=true at upload
+		"hello, worm\n",           // ?alt=media
+		"\nworm\n",                // ?alt=media, bytes 7-
+		`"kind":"LEGAL_HOLD"`,     // ExplainProtection
+		`"legalHold":false`,       // SetLegalHold released it
 		`"allowedOrigins":["https://app.example.com"]`,              // UpdateVault cors
 		"Access-Control-Allow-Origin: https://app.example.com",      // the allowed preflight
 		"Access-Control-Allow-Headers: authorization, content-type", // and its headers

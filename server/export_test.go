@@ -1,0 +1,4 @@
+package server
+
+// ParseByteRangeForTest exposes parseByteRange to the external tests.
+var ParseByteRangeForTest = parseByteRange
