@@ -9,6 +9,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -37,17 +38,20 @@ func serverCORSRules(origins []string) cors.Rules {
 	}}
 }
 
-// vaultOfPath returns the vault a REST path is under: "records" for
-// /v1/vaults/records and /v1/vaults/records/archives/a:retention.
-func vaultOfPath(p string) (string, bool) {
-	rest, ok := strings.CutPrefix(p, "/v1/vaults/")
+// vaultOfPath returns the vault a REST path, as the client escaped it, is
+// under: "records" for /v1/vaults/records and
+// /v1/vaults/records/archives/a:retention, "ap/door" for the access point
+// /v1/vaults/ap%2Fdoor/archives.
+func vaultOfPath(escaped string) (string, bool) {
+	rest, ok := strings.CutPrefix(escaped, "/v1/vaults/")
 	if !ok {
 		return "", false
 	}
 	if i := strings.IndexAny(rest, "/:"); i >= 0 {
 		rest = rest[:i]
 	}
-	return rest, rest != ""
+	v, err := url.PathUnescape(rest)
+	return v, err == nil && v != ""
 }
 
 // corsHandler answers CORS preflights itself and marks actual cross-origin
@@ -65,7 +69,13 @@ func (s *Server) corsHandler(next http.Handler) http.Handler {
 			return
 		}
 		rules := server
-		if v, ok := vaultOfPath(r.URL.Path); ok {
+		if v, ok := vaultOfPath(r.URL.EscapedPath()); ok {
+			// An access point's requests follow its vault's rules.
+			if _, viaAP := wormvault.AccessPointOf(v); viaAP {
+				if vault, _, found := s.store.AccessPointVault(v); found {
+					v = vault
+				}
+			}
 			var err error
 			rules, err = s.store.VaultCORS(r.Context(), v)
 			if err != nil && !errors.Is(err, wormvault.ErrNotFound) && !errors.Is(err, wormvault.ErrInvalidArgument) {

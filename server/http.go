@@ -165,8 +165,23 @@ func (s *Server) httpHandler() (http.Handler, error) {
 	mux.Handle("GET /console/", http.StripPrefix("/console", console))
 	mux.Handle("GET /{$}", http.RedirectHandler("/console/", http.StatusFound))
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
-	mux.Handle("/", s.mediaRoutes(gateClientStreams(clientStreams(s.grpc), transcoder)))
+	mux.Handle("/", s.mediaRoutes(gateClientStreams(clientStreams(s.grpc), escapedPath(transcoder))))
 	return securityHeaders(s.corsHandler(mux)), nil
+}
+
+// escapedPath hands next the request's path as the client escaped it.
+// Vanguard matches REST routes on URL.Path and then unescapes what each
+// variable captured, so it must see the escaped form: decoded, an access
+// point's "ap%2FNAME" would be two segments, a key's "%3A" a custom
+// method's ':', and a key's "%25" would be unescaped twice.
+func escapedPath(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e := r.URL.EscapedPath(); e != r.URL.Path {
+			r = r.Clone(r.Context())
+			r.URL.Path, r.URL.RawPath = e, ""
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // securityHeaders sets the headers every response carries. Bearer keys

@@ -752,3 +752,50 @@ func TestParseByteRange(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPEscapedPaths: REST paths are read as the client escaped them. An
+// access point is the vault segment "ap%2FNAME"; a key may end in ':'
+// written "%3A" (a literal ':' starts a custom method) and hold '%' written
+// "%25", on the bytes routes and on vanguard's alike.
+func TestHTTPEscapedPaths(t *testing.T) {
+	_, c := startHTTP(t)
+	c.ok(c.auth("POST", "/v1/vaults", `{"name": "esc-vault"}`))
+	c.ok(c.auth("POST", "/wormvault.v1.AccessPointService/CreateAccessPoint",
+		`{"name": "esc-door", "vault": "esc-vault", "networkOrigin": {"allowedCidrs": ["127.0.0.0/8"]}, "policy": `+mustJSON(allowAll)+`}`,
+		"Content-Type", "application/json", "Connect-Protocol-Version", "1"))
+
+	for _, tc := range []struct{ path, vault, key string }{
+		{"/v1/vaults/ap%2Fesc-door/archives/via/door.txt", "esc-vault", "via/door.txt"},
+		{"/v1/vaults/esc-vault/archives/time%3A12", "esc-vault", "time:12"},
+		{"/v1/vaults/esc-vault/archives/100%25%20sure", "esc-vault", "100% sure"},
+	} {
+		body := "bytes of " + tc.key
+		up := c.ok(c.auth("PUT", tc.path, body))
+		a, _ := up["archive"].(map[string]any)
+		if a["vault"] != tc.vault || a["key"] != tc.key {
+			t.Fatalf("PUT %s stored %v/%v, want %s/%s", tc.path, a["vault"], a["key"], tc.vault, tc.key)
+		}
+		if r := c.auth("GET", tc.path+"?alt=media", nil); r.StatusCode != http.StatusOK || string(r.body) != body {
+			t.Fatalf("GET %s?alt=media: %s", tc.path, r)
+		}
+		// vanguard's GetArchive and its custom method on the same key.
+		if m, _ := c.ok(c.auth("GET", tc.path, nil))["archive"].(map[string]any); m["key"] != tc.key || m["vault"] != tc.vault {
+			t.Fatalf("GET %s: %v", tc.path, m)
+		}
+		c.ok(c.auth("GET", tc.path+":explainProtection", nil))
+	}
+	// Listing through the access point shows its vault's archives.
+	l := c.ok(c.auth("GET", "/v1/vaults/ap%2Fesc-door/archives", nil))
+	if as, _ := l["archives"].([]any); len(as) != 3 {
+		t.Fatalf("listing through the access point: %v", l)
+	}
+	// A literal ':' in the last segment is still a custom method.
+	wantError(t, c.auth("GET", "/v1/vaults/esc-vault/archives/time:12", nil), http.StatusNotFound, "")
+
+	// A preflight through the access point follows its vault's CORS rules.
+	c.ok(c.auth("PATCH", "/v1/vaults/esc-vault", `{"vault": {"cors": {"rules": [{"allowed_origins": ["https://app.example.com"], "allowed_methods": ["GET"]}]}}, "update_mask": "cors"}`))
+	r := c.do("OPTIONS", "/v1/vaults/ap%2Fesc-door/archives/via/door.txt", nil, "Origin", "https://app.example.com", "Access-Control-Request-Method", "GET")
+	if r.StatusCode != http.StatusNoContent && r.StatusCode != http.StatusOK || r.Header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Fatalf("preflight through the access point: %s %v", r, r.Header)
+	}
+}

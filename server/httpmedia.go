@@ -70,7 +70,7 @@ var errCallOver = errors.New("server: http upload: the call has ended")
 // routes, everything else to next (vanguard).
 func (s *Server) mediaRoutes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v, key, ok := archivePath(r.URL.Path); ok {
+		if v, key, ok := archivePath(r.URL.EscapedPath()); ok {
 			switch {
 			case r.Method == http.MethodPut:
 				s.serveUpload(w, r, v, key)
@@ -84,19 +84,28 @@ func (s *Server) mediaRoutes(next http.Handler) http.Handler {
 	})
 }
 
-// archivePath splits /v1/vaults/{vault}/archives/{key}. A last segment
-// holding ':' is a custom method (":retention"), as vanguard reads it,
-// not a key.
-func archivePath(p string) (vault, key string, ok bool) {
-	rest, ok := strings.CutPrefix(p, "/v1/vaults/")
+// archivePath splits /v1/vaults/{vault}/archives/{key}, given as the
+// client escaped it: a vault segment "ap%2FNAME" is the access point NAME,
+// and a key's escaped characters are its own. A last segment holding a
+// literal ':' is a custom method (":retention"), as vanguard reads it, not
+// a key; a key ending in ':' is written "%3A".
+func archivePath(escaped string) (vault, key string, ok bool) {
+	rest, ok := strings.CutPrefix(escaped, "/v1/vaults/")
 	if !ok {
 		return "", "", false
 	}
-	vault, key, ok = strings.Cut(rest, "/archives/")
-	if !ok || vault == "" || strings.Contains(vault, "/") || key == "" {
+	v, k, ok := strings.Cut(rest, "/archives/")
+	if !ok || v == "" || strings.Contains(v, "/") || k == "" {
 		return "", "", false
 	}
-	if strings.Contains(key[strings.LastIndexByte(key, '/')+1:], ":") {
+	if strings.Contains(k[strings.LastIndexByte(k, '/')+1:], ":") {
+		return "", "", false
+	}
+	vault, err := url.PathUnescape(v)
+	if err != nil {
+		return "", "", false
+	}
+	if key, err = url.PathUnescape(k); err != nil {
 		return "", "", false
 	}
 	return vault, key, true
