@@ -27,3 +27,18 @@ func CheckMFADelete(mfaDeleteEnabled, mfaPresent bool) error {
 	}
 	return nil
 }
+
+// CheckMasterKeyRotation decides rotating the master key: only root, and
+// once root has a confirmed MFA device, only with a valid MFA code in the
+// request, as for turning MFA delete on or off. A stolen root key alone
+// then cannot drive key management; before any device exists there is
+// nothing to prove MFA with.
+func CheckMasterKeyRotation(isRoot, mfaDeviceConfirmed, mfaPresent bool) error {
+	if !isRoot {
+		return fmt.Errorf("lock: only root may rotate the master key: %w", wormvault.ErrPermissionDenied)
+	}
+	if mfaDeviceConfirmed && !mfaPresent {
+		return fmt.Errorf("lock: an MFA device is confirmed: rotating the master key needs x-wormvault-mfa: %w", wormvault.ErrMFARequired)
+	}
+	return nil
+}

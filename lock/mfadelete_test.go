@@ -38,3 +38,23 @@ func is(err, want error) bool {
 	}
 	return errors.Is(err, want)
 }
+
+func TestMasterKeyRotationRule(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		root, confirmed, mfa bool
+		want                 error
+	}{
+		{"root, no MFA device", true, false, false, nil},
+		{"root, device, with MFA", true, true, true, nil},
+		{"root, device, without MFA", true, true, false, wormvault.ErrMFARequired},
+		{"non-root with MFA", false, true, true, wormvault.ErrPermissionDenied},
+		{"non-root, no device", false, false, false, wormvault.ErrPermissionDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := lock.CheckMasterKeyRotation(tc.root, tc.confirmed, tc.mfa); !is(err, tc.want) {
+				t.Errorf("CheckMasterKeyRotation = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}

@@ -173,3 +173,24 @@ func TestMFAPolicyCondition(t *testing.T) {
 	_, err = c.vaults.GetVault(withMFA(c, "key-1", totpCode(t, reg.GetSecret(), fc.now())), &wormvaultv1.GetVaultRequest{Name: v})
 	mustOK(t, err, "GetVault with MFA")
 }
+
+// TestRotateMasterKeyNeedsMFA: once root has a confirmed MFA device,
+// rotating the master key takes a valid code too, as turning MFA delete
+// off does: a stolen root key alone cannot drive key management.
+func TestRotateMasterKeyNeedsMFA(t *testing.T) {
+	fc := newFakeClock()
+	_, c := startWithClock(t, fc)
+	ids := wormvaultv1.NewIdentityServiceClient(c.cc)
+	reg, err := ids.RegisterMFADevice(c.ctx(), &wormvaultv1.RegisterMFADeviceRequest{Name: "phone"})
+	mustOK(t, err, "RegisterMFADevice")
+	// Registered, not confirmed: nothing to prove yet.
+	_, err = c.admin.RotateMasterKey(c.ctx(), &wormvaultv1.RotateMasterKeyRequest{})
+	mustOK(t, err, "RotateMasterKey before any device is confirmed")
+	_, err = ids.ConfirmMFADevice(c.ctx(), &wormvaultv1.ConfirmMFADeviceRequest{Name: "phone", Code: totpCode(t, reg.GetSecret(), fc.now())})
+	mustOK(t, err, "ConfirmMFADevice")
+	fc.advance(mfaStep)
+	_, err = c.admin.RotateMasterKey(c.ctx(), &wormvaultv1.RotateMasterKeyRequest{})
+	wantStatus(t, err, codes.PermissionDenied, "MFA_REQUIRED")
+	_, err = c.admin.RotateMasterKey(withMFA(c, "phone", totpCode(t, reg.GetSecret(), fc.now())), &wormvaultv1.RotateMasterKeyRequest{})
+	mustOK(t, err, "RotateMasterKey with MFA")
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/wormvault/wormvault"
 	"github.com/wormvault/wormvault/internal/atomicfile"
+	"github.com/wormvault/wormvault/lock"
 	recordv1 "github.com/wormvault/wormvault/proto/wormvault/record/v1"
 	"github.com/wormvault/wormvault/vault/audit"
 	"github.com/wormvault/wormvault/vault/catalog"
@@ -182,8 +183,18 @@ type MasterKeyRotation struct {
 // this file) and returns what it re-wrapped. If an earlier rotation did
 // not finish, it finishes that one instead. Root only.
 func (s *Store) RotateMasterKey(ctx context.Context, caller Caller) (MasterKeyRotation, error) {
-	if !caller.Root {
-		return MasterKeyRotation{}, fmt.Errorf("vault.RotateMasterKey: %w: only root may rotate the master key", wormvault.ErrPermissionDenied)
+	confirmed := false
+	if err := s.catalog.View(func(tx *catalog.Txn) error {
+		ds, err := tx.MFADevices()
+		for _, d := range ds {
+			confirmed = confirmed || d.GetConfirmed()
+		}
+		return err
+	}); err != nil {
+		return MasterKeyRotation{}, fmt.Errorf("vault.RotateMasterKey: %w", err)
+	}
+	if err := lock.CheckMasterKeyRotation(caller.Root, confirmed, caller.MFAPresent); err != nil {
+		return MasterKeyRotation{}, fmt.Errorf("vault.RotateMasterKey: %w", err)
 	}
 	s.master.rotation.Lock()
 	defer s.master.rotation.Unlock()

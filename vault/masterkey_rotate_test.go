@@ -207,6 +207,11 @@ func checkKeyFiles(t *testing.T, dir string, old []byte) {
 // audit checkpoints (old and new) still verify, the old key is kept aside
 // and no longer opens the store, and all of it holds after a restart and
 // after a second rotation.
+// rootWithMFA is root proving MFA: populate confirms an MFA device, and
+// from then on rotating the master key needs one
+// (lock.CheckMasterKeyRotation).
+var rootWithMFA = Caller{Principal: RootPrincipal, Root: true, MFAPresent: true}
+
 func TestMasterKeyRotation(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -220,7 +225,10 @@ func TestMasterKeyRotation(t *testing.T) {
 	if _, err := s.RotateMasterKey(ctx, Caller{Principal: "alice"}); !errors.Is(err, wormvault.ErrPermissionDenied) {
 		t.Fatalf("rotation by a non-root caller: %v", err)
 	}
-	rep, err := s.RotateMasterKey(ctx, root)
+	if _, err := s.RotateMasterKey(ctx, root); !errors.Is(err, wormvault.ErrMFARequired) {
+		t.Fatalf("rotation by root without MFA while a device is confirmed: %v", err)
+	}
+	rep, err := s.RotateMasterKey(ctx, rootWithMFA)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,7 +270,7 @@ func TestMasterKeyRotation(t *testing.T) {
 		t.Fatalf("MFA after a restart: %v", err)
 	}
 	// A second rotation: checkpoints of both earlier keys still verify.
-	rep2, err := s.RotateMasterKey(ctx, root)
+	rep2, err := s.RotateMasterKey(ctx, rootWithMFA)
 	if err != nil || rep2.OldKeyID != rep.NewKeyID || rep2.RewrappedVersions != 9 {
 		t.Fatalf("second rotation: %+v %v", rep2, err)
 	}
@@ -304,7 +312,7 @@ func TestMasterKeyRotationRebuild(t *testing.T) {
 	dir := t.TempDir()
 	s := openRotStore(t, dir, nil)
 	f := populate(t, s, time.Now())
-	if _, err := s.RotateMasterKey(ctx, root); err != nil {
+	if _, err := s.RotateMasterKey(ctx, rootWithMFA); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -345,7 +353,7 @@ func TestMasterKeyRotationLateUpload(t *testing.T) {
 	if _, err := pw.Write(data[head : head+1]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RotateMasterKey(ctx, root); err != nil {
+	if _, err := s.RotateMasterKey(ctx, rootWithMFA); err != nil {
 		t.Fatal(err)
 	}
 	pw.Write(data[head+1:])
@@ -393,7 +401,7 @@ func TestMasterKeyRotationCrashChild(t *testing.T) {
 	}
 	s.master.batch = 2
 	armed.Store(true)
-	_, err = s.RotateMasterKey(context.Background(), root)
+	_, err = s.RotateMasterKey(context.Background(), rootWithMFA)
 	t.Fatalf("the rotation ended (%v) without reaching crash point %s #%d (hit %d times)", err, point, hit, hits.Load())
 }
 

@@ -22,6 +22,8 @@ key is kept beside it as master.key.old-<time>, which this command prints.
 Once no backup of the catalog or the drives still needs it, destroy that
 file: journal entries written before the rotation stay readable with it.
 
+Once root has a confirmed MFA device, a rotation also needs --mfa.
+
 A rotation cut short (crash, restart) is finished when the server next
 starts, or by running this command again.`,
 		Args: cobra.NoArgs,

@@ -555,7 +555,9 @@ export declare const AdminService: GenService<{
    * (SERVICE data keys, KMS key material, MFA secrets, the receipt signing
    * key) is re-wrapped under a new one without rewriting archive bytes,
    * and the catalog's encryption is re-keyed. The old key file is kept as
-   * master.key.old-<time> for the operator to destroy. Root only; audited.
+   * master.key.old-<time> for the operator to destroy. Root only, and once
+   * root has a confirmed MFA device only with x-wormvault-mfa
+   * (PERMISSION_DENIED, reason MFA_REQUIRED); audited.
    *
    * @generated from rpc wormvault.v1.AdminService.RotateMasterKey
    */
