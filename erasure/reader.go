@@ -113,15 +113,12 @@ func (s *Set) open(ctx context.Context, id string, notify bool) (*Object, error)
 				o.loc[j] = -1
 			}
 			for j := range found[:i] {
-				g := &found[j]
-				if g.err == nil && g.t.sameObject(&f.t) && o.loc[g.t.index] < 0 {
-					o.loc[g.t.index] = j
+				if g := &found[j]; g.err == nil && g.t.sameObject(&f.t) {
+					o.place(g.t.index, j)
 				}
 			}
 		}
-		if o.loc[f.t.index] < 0 {
-			o.loc[f.t.index] = i
-		}
+		o.place(f.t.index, i)
 		if c := o.Shards(); c > bestN {
 			best, bestN = o, c
 		}
@@ -169,6 +166,16 @@ func (s *Set) open(ctx context.Context, id string, notify bool) (*Object, error)
 
 // home is the drive shard j was placed on when written.
 func (o *Object) home(j int) int { return (j + o.t.offset) % len(o.s.drives) }
+
+// place records that drive i holds shard j. A shard found on two drives
+// (a drive's files copied onto another) is read from its home drive: the
+// copy elsewhere is the anomaly, and reading a corrupt copy there would
+// count shard j as lost while an intact one sits at home.
+func (o *Object) place(j, i int) {
+	if o.loc[j] < 0 || (o.loc[j] != o.home(j) && i == o.home(j)) {
+		o.loc[j] = i
+	}
+}
 
 func (o *Object) markDegraded() {
 	if o.degraded.CompareAndSwap(false, true) {

@@ -437,3 +437,35 @@ func TestLocalDriveRecreates(t *testing.T) {
 		t.Fatalf("Open missing: %v", err)
 	}
 }
+
+// TestCorruptDuplicateShard: a shard found on two drives (a drive's files
+// copied onto another) is read from its home drive. Here the copy sits on
+// the first drive read and is corrupt, the intact shard is at home, and one
+// more shard is lost: two shards missing in all, within the parity, so the
+// read is exact. Reading the copy instead would lose three.
+func TestCorruptDuplicateShard(t *testing.T) {
+	ts := newTestSet(t, t.TempDir(), 4, 2, 4096, nil)
+	data := randBytes(rand.New(rand.NewPCG(9, 10)), 20000)
+	const id = "duplicated"
+	put(t, ts.Set, id, data, nil)
+	n := len(ts.dirs)
+	off := placementOffset(id, n)
+	onDrive := func(d int) int { return ((d-off)%n + n) % n } // the shard index placed on drive d
+	dup := onDrive(1)                                         // its home is drive 1
+	b, err := os.ReadFile(ts.shardPath(id, dup))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Drive 0, read first, now holds a copy of shard dup instead of its
+	// own, with a flipped byte in its first block.
+	if err := os.WriteFile(ts.locals[0].path(id), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	flipByte(t, ts.locals[0].path(id), 100)
+	if err := os.Remove(ts.shardPath(id, onDrive(3))); err != nil {
+		t.Fatal(err)
+	}
+	if got, _, err := read(ts.Set, id, 0, -1); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read with a corrupt duplicate and a lost shard: %d bytes, %v", len(got), err)
+	}
+}

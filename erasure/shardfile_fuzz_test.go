@@ -116,9 +116,10 @@ func FuzzShardFile(f *testing.F) {
 				continue
 			}
 			// A shard index held by two drives is read from one of them
-			// only (Open keeps one location per index), so a corrupt
-			// duplicate can hide an intact copy: the read may then fail
-			// with fewer than m files changed. Never with wrong bytes.
+			// only (Open keeps one location per index, its home drive's
+			// when that holds it), so a corrupt copy at home can hide an
+			// intact one elsewhere: the read may then fail with fewer
+			// than m files changed. Never with wrong bytes.
 			if changed <= goldenM && !duplicate {
 				t.Fatalf("range [%d,+%d) with only %d shard files changed: %v", r.off, r.length, changed, err)
 			}
