@@ -50,13 +50,39 @@ func accessLogBench(srv *server, c *client, small int, rows []row) ([]row, error
 			}
 		}
 	}
+	fmt.Fprintf(os.Stderr, "   server CPU per upload: %.0f µs with logging on, %.0f µs off\n",
+		float64(cpuOn.Microseconds())/float64(4*n), float64(cpuOff.Microseconds())/float64(4*n))
+	rows = append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, 16 streams, access logging on", 4*n), unit: "archives/s",
+		ours: float64(4*n) / on.Seconds(), ref: float64(4*n) / off.Seconds(), refName: "same run, logging off (target >= 0.90x)"})
+
+	// Reads have no commit of their own to carry their record: each waits
+	// for a group commit of the access-log database. No target; shown so
+	// the cost is known.
+	fmt.Fprintf(os.Stderr, "== %d x 4 KiB downloads, 16 streams, access logging on vs off\n", 4*n)
+	on, off = 0, 0
+	for _, order := range [][]bool{{false, true}, {true, false}, {false, true}, {true, false}} {
+		for _, logging := range order {
+			if err := c.setLogging("alog-src", "alog-logs", logging); err != nil {
+				return rows, err
+			}
+			d, err := timeIt(func() error {
+				return parallel(n, 16, func(i int) error { return c.download("alog-src", fmt.Sprintf("r0/false/%d", i), 4096) })
+			})
+			if err != nil {
+				return rows, err
+			}
+			if logging {
+				on += d
+			} else {
+				off += d
+			}
+		}
+	}
 	if err := c.setLogging("alog-src", "alog-logs", false); err != nil {
 		return rows, err
 	}
-	fmt.Fprintf(os.Stderr, "   server CPU per upload: %.0f µs with logging on, %.0f µs off\n",
-		float64(cpuOn.Microseconds())/float64(4*n), float64(cpuOff.Microseconds())/float64(4*n))
-	return append(rows, row{name: fmt.Sprintf("%d x 4 KiB upload, 16 streams, access logging on", 4*n), unit: "archives/s",
-		ours: float64(4*n) / on.Seconds(), ref: float64(4*n) / off.Seconds(), refName: "same run, logging off (target >= 0.90x)"}), nil
+	return append(rows, row{name: fmt.Sprintf("%d x 4 KiB download, 16 streams, access logging on", 4*n), unit: "archives/s",
+		ours: float64(4*n) / on.Seconds(), ref: float64(4*n) / off.Seconds(), refName: "same run, logging off (no target)"}), nil
 }
 
 // setLogging turns vault's access logging into target on or off.
