@@ -300,7 +300,15 @@ func (s *Server) recordAccess(ctx context.Context, c *accessCall, err error) {
 // created a. The response is built here, so the record counts its bytes,
 // and kept for the handler to send (preparedUploadResponse).
 func (s *Server) committedRecord(ctx context.Context, c *accessCall, a *vault.Archive) accesslog.Record {
+	// The vault is the one committed to, the access point the one the call
+	// named: it may have been deleted since, and the record must still say
+	// how the upload came in.
+	named := namedVault(c)
 	rec, _ := s.accessRecord(ctx, c, nil)
+	rec.AccessPoint = ""
+	if name, viaAP := wormvault.AccessPointOf(named); viaAP {
+		rec.AccessPoint = name
+	}
 	rec.Vault, rec.VersionID = a.Record.GetVault(), a.Record.GetVersionId()
 	if resp, err := uploadResponse(s.store, a); err == nil {
 		c.mu.Lock()
@@ -309,6 +317,13 @@ func (s *Server) committedRecord(ctx context.Context, c *accessCall, a *vault.Ar
 		rec.BytesOut = int64(proto.Size(resp))
 	}
 	return rec
+}
+
+// namedVault is the vault the call named, "ap/NAME" for an access point.
+func namedVault(c *accessCall) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.vault
 }
 
 // preparedUploadResponse returns the response committedRecord built for
@@ -342,19 +357,6 @@ func (s *Server) accessRecord(ctx context.Context, c *accessCall, err error) (ac
 		BytesOut:  c.bytesOut,
 	}
 	c.mu.Unlock()
-	if rec.Vault == "" {
-		return rec, false
-	}
-	// A request through an access point ("ap/NAME") belongs in the log of
-	// the access point's vault, and says which access point; one naming
-	// no access point names no vault.
-	if _, viaAP := wormvault.AccessPointOf(rec.Vault); viaAP {
-		vault, name, ok := s.store.AccessPointVault(rec.Vault)
-		if !ok {
-			return rec, false
-		}
-		rec.Vault, rec.AccessPoint = vault, name
-	}
 	rec.Duration = time.Since(c.start)
 	st, _ := status.FromError(err)
 	rec.Status = codeName(st.Code())
@@ -370,6 +372,19 @@ func (s *Server) accessRecord(ctx context.Context, c *accessCall, err error) (ac
 	}
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		rec.UserAgent = strings.Join(md.Get("user-agent"), " ")
+	}
+	if rec.Vault == "" {
+		return rec, false
+	}
+	// A request through an access point ("ap/NAME") belongs in the log of
+	// the access point's vault, and says which access point; one naming
+	// no access point names no vault.
+	if _, viaAP := wormvault.AccessPointOf(rec.Vault); viaAP {
+		vault, name, ok := s.store.AccessPointVault(rec.Vault)
+		if !ok {
+			return rec, false
+		}
+		rec.Vault, rec.AccessPoint = vault, name
 	}
 	return rec, true
 }

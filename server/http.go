@@ -174,14 +174,32 @@ func (s *Server) httpHandler() (http.Handler, error) {
 // variable captured, so it must see the escaped form: decoded, an access
 // point's "ap%2FNAME" would be two segments, a key's "%3A" a custom
 // method's ':', and a key's "%25" would be unescaped twice.
+//
+// Only the vault segment keeps an escaped '/': vanguard keeps "%2F"
+// literal in a multi-segment variable (a key), where it always meant '/'.
 func escapedPath(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e := r.URL.EscapedPath(); e != r.URL.Path {
 			r = r.Clone(r.Context())
-			r.URL.Path, r.URL.RawPath = e, ""
+			r.URL.Path, r.URL.RawPath = keySlashes(e), ""
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// keySlashes decodes the escaped slashes of an escaped REST path after its
+// vault segment: under /v1/vaults/{vault}/ they are the key's own.
+func keySlashes(escaped string) string {
+	rest, ok := strings.CutPrefix(escaped, "/v1/vaults/")
+	if !ok {
+		return escaped
+	}
+	vault, tail, ok := strings.Cut(rest, "/")
+	if !ok {
+		return escaped
+	}
+	tail = strings.ReplaceAll(strings.ReplaceAll(tail, "%2F", "/"), "%2f", "/")
+	return "/v1/vaults/" + vault + "/" + tail
 }
 
 // securityHeaders sets the headers every response carries. Bearer keys

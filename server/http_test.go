@@ -723,6 +723,15 @@ func TestHTTPRange(t *testing.T) {
 		}
 	}
 	wantError(t, c.auth("GET", path, nil, "Range", fmt.Sprintf("bytes=%d-", size)), http.StatusRequestedRangeNotSatisfiable, "INVALID_ARGUMENT")
+	// If-Range resumes only a pinned version: otherwise the whole archive.
+	first := c.auth("GET", path, nil)
+	etag, version := first.Header.Get("ETag"), first.Header.Get("X-Wormvault-Version-Id")
+	if r := c.auth("GET", path, nil, "Range", "bytes=10-19", "If-Range", etag); r.StatusCode != http.StatusOK || len(r.body) != size {
+		t.Fatalf("Range with If-Range, version not pinned: %s, %d bytes", r.Status, len(r.body))
+	}
+	if r := c.auth("GET", path+"&version_id="+version, nil, "Range", "bytes=10-19", "If-Range", etag); r.StatusCode != http.StatusPartialContent || !bytes.Equal(r.body, data[10:20]) {
+		t.Fatalf("Range with If-Range on a pinned version: %s, %d bytes", r.Status, len(r.body))
+	}
 	// An empty archive has no byte to range over: it is sent whole.
 	if r := c.auth("GET", "/v1/vaults/ranges/archives/empty?alt=media", nil, "Range", "bytes=0-"); r.StatusCode != http.StatusOK || len(r.body) != 0 {
 		t.Fatalf("empty archive with a range: %s, %d bytes", r.Status, len(r.body))
@@ -768,6 +777,8 @@ func TestHTTPEscapedPaths(t *testing.T) {
 		{"/v1/vaults/ap%2Fesc-door/archives/via/door.txt", "esc-vault", "via/door.txt"},
 		{"/v1/vaults/esc-vault/archives/time%3A12", "esc-vault", "time:12"},
 		{"/v1/vaults/esc-vault/archives/100%25%20sure", "esc-vault", "100% sure"},
+		// An escaped '/' in a key is a '/' (encodeURIComponent of a key).
+		{"/v1/vaults/esc-vault/archives/dir%2Ffile", "esc-vault", "dir/file"},
 	} {
 		body := "bytes of " + tc.key
 		up := c.ok(c.auth("PUT", tc.path, body))
@@ -786,7 +797,7 @@ func TestHTTPEscapedPaths(t *testing.T) {
 	}
 	// Listing through the access point shows its vault's archives.
 	l := c.ok(c.auth("GET", "/v1/vaults/ap%2Fesc-door/archives", nil))
-	if as, _ := l["archives"].([]any); len(as) != 3 {
+	if as, _ := l["archives"].([]any); len(as) != 4 {
 		t.Fatalf("listing through the access point: %v", l)
 	}
 	// A literal ':' in the last segment is still a custom method.

@@ -142,7 +142,11 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, vaultName, 
 	// every later request on it.
 	body.CloseWithError(errCallOver)
 	if !client.stop() {
-		w.Header().Set("Connection", "close")
+		// Over HTTP/2 the deadline is the stream's own, and Connection:
+		// close would end every other stream on the connection.
+		if r.ProtoMajor == 1 {
+			w.Header().Set("Connection", "close")
+		}
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
 	<-pumped
@@ -369,8 +373,13 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, vaultName
 	// A Range header selects the bytes as offset and length do; a range
 	// this route does not serve (a suffix, several ranges) is ignored and
 	// the whole archive sent, as RFC 9110 allows.
+	// With If-Range the client resumes a download of what it fetched
+	// before: unless version_id pins that version (whose bytes never
+	// change), the range could splice a newer version's bytes onto it, so
+	// the whole archive is sent instead.
 	ranged := false
-	if h := r.Header.Get("Range"); h != "" && req.Offset == 0 && req.Length == 0 {
+	resumable := r.Header.Get("If-Range") == "" || req.VersionId != ""
+	if h := r.Header.Get("Range"); h != "" && resumable && req.Offset == 0 && req.Length == 0 {
 		if off, length, ok := parseByteRange(h); ok {
 			req.Offset, req.Length, ranged = off, length, true
 		}

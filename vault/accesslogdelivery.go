@@ -71,15 +71,21 @@ func (s *Store) RunAccessLogDelivery(ctx context.Context, every time.Duration) {
 func (s *Store) DeliverAccessLogs(ctx context.Context) (DeliveryReport, error) {
 	s.accessLogs.deliverMu.Lock()
 	defer s.accessLogs.deliverMu.Unlock()
+	// A move that fails still leaves the records already in the database
+	// to deliver; its records stay in the inbox for the next run.
+	var errs []error
 	if err := s.moveAccessLogInbox(ctx); err != nil {
-		return DeliveryReport{}, fmt.Errorf("vault: access logs: %w", err)
+		if ctx.Err() != nil {
+			return DeliveryReport{}, err
+		}
+		errs = append(errs, fmt.Errorf("vault: access logs: moving uploads' records: %w", err))
 	}
 	var db *catalog.AccessLogDB
 	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
 		db, err = s.accessLogDB(tx, false)
 		return err
 	}); err != nil || db == nil {
-		return DeliveryReport{}, err
+		return DeliveryReport{}, errors.Join(append(errs, err)...)
 	}
 	// A run delivers the records that were there when it began: what
 	// arrives meanwhile waits for the next, so a busy source cannot keep a
@@ -95,12 +101,9 @@ func (s *Store) DeliverAccessLogs(ctx context.Context) (DeliveryReport, error) {
 		groups, err = tx.Groups()
 		return err
 	}); err != nil {
-		return DeliveryReport{}, fmt.Errorf("vault: access logs: %w", err)
+		return DeliveryReport{}, errors.Join(append(errs, fmt.Errorf("vault: access logs: %w", err))...)
 	}
-	var (
-		rep  DeliveryReport
-		errs []error
-	)
+	var rep DeliveryReport
 	for _, g := range groups {
 		for {
 			if err := ctx.Err(); err != nil {
@@ -128,8 +131,10 @@ func (s *Store) DeliverAccessLogs(ctx context.Context) (DeliveryReport, error) {
 // next sequences like any record, and deletes them from the inbox. Each
 // record moves with a marker under its inbox id, in the same transaction:
 // a run interrupted before the inbox deletion skips the marked ones, and
-// markers whose inbox entry is gone are removed. Only delivery calls it,
-// under deliverMu.
+// markers whose inbox entry is gone are removed. A run moves what the inbox
+// held when it began, moveChunk records per group commit (requests share
+// those commits, so a chunk stays small). Only delivery calls it, under
+// deliverMu.
 func (s *Store) moveAccessLogInbox(ctx context.Context) error {
 	db, err := s.accessLogDB(nil, false)
 	if err != nil {
@@ -140,26 +145,43 @@ func (s *Store) moveAccessLogInbox(ctx context.Context) error {
 			return err
 		}
 	}
-	for {
+	var upTo string
+	if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
+		upTo, err = tx.LastAccessLogInboxID()
+		return err
+	}); err != nil || upTo == "" {
+		return err
+	}
+	if db == nil {
+		if db, err = s.accessLogDB(nil, true); err != nil {
+			return err
+		}
+	}
+	var errs []error
+	for after := ""; ; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var in []catalog.InboxRecord
 		if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
-			in, err = tx.AccessLogInbox(maxCommitRecords)
+			in, err = tx.AccessLogInbox(after, upTo, moveChunk)
 			return err
 		}); err != nil || len(in) == 0 {
-			return err
+			return errors.Join(append(errs, err)...)
 		}
-		if db == nil {
-			if db, err = s.accessLogDB(nil, true); err != nil {
-				return err
-			}
-		}
+		after = in[len(in)-1].ID
 		var (
 			fresh []*recordv1.AccessLogRecord
-			ids   = make([]string, len(in))
+			ids   []string
 		)
 		if err := db.View(func(tx *catalog.AccessLogTxn) error {
-			for i, r := range in {
-				ids[i] = r.ID
+			for _, r := range in {
+				if r.Record == nil {
+					// Left in place, reported, and passed over.
+					errs = append(errs, fmt.Errorf("inbox record %s does not decode", r.ID))
+					continue
+				}
+				ids = append(ids, r.ID)
 				moved, err := tx.Moved(r.ID)
 				if err != nil {
 					return err
@@ -193,9 +215,6 @@ func (s *Store) moveAccessLogInbox(ctx context.Context) error {
 			return tx.DeleteMoved(ids)
 		}); err != nil {
 			return err
-		}
-		if len(in) < maxCommitRecords {
-			return nil
 		}
 	}
 }

@@ -70,6 +70,9 @@ const (
 	maxBatchBytes   = 8 << 20
 	// deleteChunk bounds the deletions of one transaction after delivery.
 	deleteChunk = 1000
+	// moveChunk is how many uploads' records one group commit moves out
+	// of the catalog's inbox.
+	moveChunk = 256
 )
 
 // accessLogs is the Store's access-log state. Its zero value is ready: the
@@ -350,8 +353,17 @@ func (s *Store) inboxAccess(ctx context.Context, tx *catalog.Txn, a *Archive) (*
 	if n == nil || n.Record == nil {
 		return nil, nil
 	}
-	l, ok := s.AccessLogging(a.Record.GetVault())
-	if !ok {
+	// The setting as this transaction reads it, not the cache, which is
+	// refreshed only after a change commits: an upload racing a change of
+	// its vault's logging then conflicts and retries, and never writes a
+	// record for a target that logging no longer names (and that may be
+	// deleted meanwhile).
+	v, err := tx.Vault(a.Record.GetVault())
+	if err != nil {
+		return nil, err
+	}
+	l := loggingFromRecord(v.GetLogging())
+	if !l.On() {
 		return nil, nil
 	}
 	if err := tx.PutAccessLogInbox(a.Record.GetVersionId(), accessLogRecord(n.Record(a), l)); err != nil {

@@ -40,19 +40,39 @@ func (tx *Txn) PutAccessLogInbox(id string, r *recordv1.AccessLogRecord) error {
 	return tx.put(alogInboxKey(id), r)
 }
 
-// AccessLogInbox returns up to limit inbox records, in id order.
-func (tx *Txn) AccessLogInbox(limit int) ([]InboxRecord, error) {
+// AccessLogInbox returns up to limit inbox records with ids after after
+// and up to upTo, in id order. A record that does not decode comes with a
+// nil Record, so one bad entry cannot stop the others.
+func (tx *Txn) AccessLogInbox(after, upTo string, limit int) ([]InboxRecord, error) {
 	it := tx.t.NewIterator(badger.IteratorOptions{Prefix: alogInboxPrefix, PrefetchValues: true, PrefetchSize: 256})
 	defer it.Close()
 	var out []InboxRecord
-	for it.Rewind(); it.Valid() && len(out) < limit; it.Next() {
+	for it.Seek(alogInboxKey(after)); it.Valid() && len(out) < limit; it.Next() {
+		id := string(bytes.TrimPrefix(it.Item().Key(), alogInboxPrefix))
+		if id <= after {
+			continue
+		}
+		if id > upTo {
+			break
+		}
 		r := new(recordv1.AccessLogRecord)
 		if err := it.Item().Value(func(b []byte) error { return proto.Unmarshal(b, r) }); err != nil {
-			return nil, fmt.Errorf("catalog: decode access-log inbox record %q: %w", it.Item().Key(), err)
+			r = nil
 		}
-		out = append(out, InboxRecord{ID: string(bytes.TrimPrefix(it.Item().Key(), alogInboxPrefix)), Record: r})
+		out = append(out, InboxRecord{ID: id, Record: r})
 	}
 	return out, nil
+}
+
+// LastAccessLogInboxID returns the highest id in the inbox, "" when empty.
+func (tx *Txn) LastAccessLogInboxID() (string, error) {
+	it := tx.t.NewIterator(badger.IteratorOptions{Prefix: alogInboxPrefix, Reverse: true})
+	defer it.Close()
+	it.Seek(cat(alogInboxPrefix, []byte{0xff}))
+	if !it.Valid() {
+		return "", nil
+	}
+	return string(bytes.TrimPrefix(it.Item().Key(), alogInboxPrefix)), nil
 }
 
 // InAccessLogInbox reports whether the inbox holds id.
