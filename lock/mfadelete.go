@@ -34,11 +34,23 @@ func CheckMFADelete(mfaDeleteEnabled, mfaPresent bool) error {
 // then cannot drive key management; before any device exists there is
 // nothing to prove MFA with.
 func CheckMasterKeyRotation(isRoot, mfaDeviceConfirmed, mfaPresent bool) error {
+	return checkRootWithMFA("rotate the master key", isRoot, mfaDeviceConfirmed, mfaPresent)
+}
+
+// CheckMFADeviceChange decides registering or confirming an MFA device:
+// only root, and once another device is confirmed, only with a valid code
+// from a confirmed device. Otherwise a stolen root key could enrol a
+// device of its own and, with its codes, pass every MFA check.
+func CheckMFADeviceChange(isRoot, otherDeviceConfirmed, mfaPresent bool) error {
+	return checkRootWithMFA("register or confirm MFA devices", isRoot, otherDeviceConfirmed, mfaPresent)
+}
+
+func checkRootWithMFA(what string, isRoot, mfaDeviceConfirmed, mfaPresent bool) error {
 	if !isRoot {
-		return fmt.Errorf("lock: only root may rotate the master key: %w", wormvault.ErrPermissionDenied)
+		return fmt.Errorf("lock: only root may %s: %w", what, wormvault.ErrPermissionDenied)
 	}
 	if mfaDeviceConfirmed && !mfaPresent {
-		return fmt.Errorf("lock: an MFA device is confirmed: rotating the master key needs x-wormvault-mfa: %w", wormvault.ErrMFARequired)
+		return fmt.Errorf("lock: an MFA device is confirmed: to %s needs x-wormvault-mfa: %w", what, wormvault.ErrMFARequired)
 	}
 	return nil
 }

@@ -39,7 +39,7 @@ func is(err, want error) bool {
 	return errors.Is(err, want)
 }
 
-func TestMasterKeyRotationRule(t *testing.T) {
+func TestRootWithMFARules(t *testing.T) {
 	for _, tc := range []struct {
 		name                 string
 		root, confirmed, mfa bool
@@ -54,6 +54,9 @@ func TestMasterKeyRotationRule(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if err := lock.CheckMasterKeyRotation(tc.root, tc.confirmed, tc.mfa); !is(err, tc.want) {
 				t.Errorf("CheckMasterKeyRotation = %v, want %v", err, tc.want)
+			}
+			if err := lock.CheckMFADeviceChange(tc.root, tc.confirmed, tc.mfa); !is(err, tc.want) {
+				t.Errorf("CheckMFADeviceChange = %v, want %v", err, tc.want)
 			}
 		})
 	}

@@ -194,3 +194,31 @@ func TestRotateMasterKeyNeedsMFA(t *testing.T) {
 	_, err = c.admin.RotateMasterKey(withMFA(c, "phone", totpCode(t, reg.GetSecret(), fc.now())), &wormvaultv1.RotateMasterKeyRequest{})
 	mustOK(t, err, "RotateMasterKey with MFA")
 }
+
+// TestMFAEnrolmentNeedsMFA: once a device is confirmed, registering or
+// confirming another takes a code from a confirmed one, so a stolen root
+// key cannot enrol a device of its own and then pass every MFA check.
+func TestMFAEnrolmentNeedsMFA(t *testing.T) {
+	fc := newFakeClock()
+	_, c := startWithClock(t, fc)
+	ids := wormvaultv1.NewIdentityServiceClient(c.cc)
+	phone, err := ids.RegisterMFADevice(c.ctx(), &wormvaultv1.RegisterMFADeviceRequest{Name: "phone"})
+	mustOK(t, err, "RegisterMFADevice phone")
+	// Registered before phone was confirmed, so confirming it is the test.
+	early, err := ids.RegisterMFADevice(c.ctx(), &wormvaultv1.RegisterMFADeviceRequest{Name: "early"})
+	mustOK(t, err, "RegisterMFADevice early")
+	_, err = ids.ConfirmMFADevice(c.ctx(), &wormvaultv1.ConfirmMFADeviceRequest{Name: "phone", Code: totpCode(t, phone.GetSecret(), fc.now())})
+	mustOK(t, err, "ConfirmMFADevice phone")
+
+	fc.advance(mfaStep)
+	_, err = ids.RegisterMFADevice(c.ctx(), &wormvaultv1.RegisterMFADeviceRequest{Name: "laptop"})
+	wantStatus(t, err, codes.PermissionDenied, "MFA_REQUIRED")
+	_, err = ids.ConfirmMFADevice(c.ctx(), &wormvaultv1.ConfirmMFADeviceRequest{Name: "early", Code: totpCode(t, early.GetSecret(), fc.now())})
+	wantStatus(t, err, codes.PermissionDenied, "MFA_REQUIRED")
+	laptop, err := ids.RegisterMFADevice(withMFA(c, "phone", totpCode(t, phone.GetSecret(), fc.now())), &wormvaultv1.RegisterMFADeviceRequest{Name: "laptop"})
+	mustOK(t, err, "RegisterMFADevice laptop with MFA")
+	fc.advance(mfaStep)
+	_, err = ids.ConfirmMFADevice(withMFA(c, "phone", totpCode(t, phone.GetSecret(), fc.now())),
+		&wormvaultv1.ConfirmMFADeviceRequest{Name: "laptop", Code: totpCode(t, laptop.GetSecret(), fc.now())})
+	mustOK(t, err, "ConfirmMFADevice laptop with MFA")
+}

@@ -150,6 +150,9 @@ func (s *Store) RegisterMFADevice(ctx context.Context, caller Caller, name strin
 		if _, err := s.authorize(caller, access{action: "RegisterMFADevice"}, now); err != nil {
 			return nil, err
 		}
+		if err := checkMFADeviceChange(tx, caller, name); err != nil {
+			return nil, err
+		}
 		if old, ok, err := tx.MFADevice(name); err != nil || ok && old.GetConfirmed() {
 			if err == nil {
 				err = fmt.Errorf("%w: MFA device %q is confirmed", wormvault.ErrAlreadyExists, name)
@@ -181,6 +184,9 @@ func (s *Store) ConfirmMFADevice(ctx context.Context, caller Caller, name, code 
 	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		now := s.clock.Now().Time
 		if _, err := s.authorize(caller, access{action: "ConfirmMFADevice"}, now); err != nil {
+			return nil, err
+		}
+		if err := checkMFADeviceChange(tx, caller, name); err != nil {
 			return nil, err
 		}
 		d, ok, err := tx.MFADevice(name)
@@ -253,6 +259,20 @@ func (s *Store) VerifyMFA(ctx context.Context, header string) error {
 		return fmt.Errorf("vault.VerifyMFA %s: %w", name, err)
 	}
 	return nil
+}
+
+// checkMFADeviceChange applies lock's rule for registering or confirming
+// device name, against the devices this transaction reads.
+func checkMFADeviceChange(tx *catalog.Txn, caller Caller, name string) error {
+	ds, err := tx.MFADevices()
+	if err != nil {
+		return err
+	}
+	other := false
+	for _, d := range ds {
+		other = other || d.GetConfirmed() && d.GetName() != name
+	}
+	return lock.CheckMFADeviceChange(caller.Root, other, caller.MFAPresent)
 }
 
 // checkMFADeleteChange applies lock's rule for turning MFA delete on or off.

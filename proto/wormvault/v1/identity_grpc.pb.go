@@ -63,12 +63,15 @@ type IdentityServiceClient interface {
 	RotateRootKey(ctx context.Context, in *RotateRootKeyRequest, opts ...grpc.CallOption) (*RotateRootKeyResponse, error)
 	// RegisterMFADevice creates an unconfirmed TOTP device (RFC 6238: SHA-1,
 	// 6 digits, 30 s) and returns its secret, once. Registering again before
-	// confirmation replaces the secret. Root only.
+	// confirmation replaces the secret. Root only, and once another device
+	// is confirmed only with x-wormvault-mfa from a confirmed device
+	// (PERMISSION_DENIED, reason MFA_REQUIRED).
 	RegisterMFADevice(ctx context.Context, in *RegisterMFADeviceRequest, opts ...grpc.CallOption) (*RegisterMFADeviceResponse, error)
 	// ConfirmMFADevice activates a device with a current code from it. Once
 	// confirmed, a request proves MFA with metadata
 	// "x-wormvault-mfa: <device> <code>"; each code is accepted once. Root
-	// only.
+	// only, and once another device is confirmed only with x-wormvault-mfa
+	// from it.
 	ConfirmMFADevice(ctx context.Context, in *ConfirmMFADeviceRequest, opts ...grpc.CallOption) (*ConfirmMFADeviceResponse, error)
 }
 
@@ -230,12 +233,15 @@ type IdentityServiceServer interface {
 	RotateRootKey(context.Context, *RotateRootKeyRequest) (*RotateRootKeyResponse, error)
 	// RegisterMFADevice creates an unconfirmed TOTP device (RFC 6238: SHA-1,
 	// 6 digits, 30 s) and returns its secret, once. Registering again before
-	// confirmation replaces the secret. Root only.
+	// confirmation replaces the secret. Root only, and once another device
+	// is confirmed only with x-wormvault-mfa from a confirmed device
+	// (PERMISSION_DENIED, reason MFA_REQUIRED).
 	RegisterMFADevice(context.Context, *RegisterMFADeviceRequest) (*RegisterMFADeviceResponse, error)
 	// ConfirmMFADevice activates a device with a current code from it. Once
 	// confirmed, a request proves MFA with metadata
 	// "x-wormvault-mfa: <device> <code>"; each code is accepted once. Root
-	// only.
+	// only, and once another device is confirmed only with x-wormvault-mfa
+	// from it.
 	ConfirmMFADevice(context.Context, *ConfirmMFADeviceRequest) (*ConfirmMFADeviceResponse, error)
 	mustEmbedUnimplementedIdentityServiceServer()
 }

@@ -158,7 +158,9 @@ class IdentityServiceServicer(object):
     def RegisterMFADevice(self, request, context):
         """RegisterMFADevice creates an unconfirmed TOTP device (RFC 6238: SHA-1,
         6 digits, 30 s) and returns its secret, once. Registering again before
-        confirmation replaces the secret. Root only.
+        confirmation replaces the secret. Root only, and once another device
+        is confirmed only with x-wormvault-mfa from a confirmed device
+        (PERMISSION_DENIED, reason MFA_REQUIRED).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -168,7 +170,8 @@ class IdentityServiceServicer(object):
         """ConfirmMFADevice activates a device with a current code from it. Once
         confirmed, a request proves MFA with metadata
         "x-wormvault-mfa: <device> <code>"; each code is accepted once. Root
-        only.
+        only, and once another device is confirmed only with x-wormvault-mfa
+        from it.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

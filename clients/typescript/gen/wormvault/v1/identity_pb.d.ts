@@ -580,7 +580,9 @@ export declare const IdentityService: GenService<{
   /**
    * RegisterMFADevice creates an unconfirmed TOTP device (RFC 6238: SHA-1,
    * 6 digits, 30 s) and returns its secret, once. Registering again before
-   * confirmation replaces the secret. Root only.
+   * confirmation replaces the secret. Root only, and once another device
+   * is confirmed only with x-wormvault-mfa from a confirmed device
+   * (PERMISSION_DENIED, reason MFA_REQUIRED).
    *
    * @generated from rpc wormvault.v1.IdentityService.RegisterMFADevice
    */
@@ -593,7 +595,8 @@ export declare const IdentityService: GenService<{
    * ConfirmMFADevice activates a device with a current code from it. Once
    * confirmed, a request proves MFA with metadata
    * "x-wormvault-mfa: <device> <code>"; each code is accepted once. Root
-   * only.
+   * only, and once another device is confirmed only with x-wormvault-mfa
+   * from it.
    *
    * @generated from rpc wormvault.v1.IdentityService.ConfirmMFADevice
    */
