@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -14,35 +15,45 @@ import (
 	"github.com/wormvault/wormvault/server/servertest"
 )
 
-// mfaDevice registers and confirms an MFA device as root and returns a
-// function giving its code for the TOTP step n steps after the one the
-// confirmation spent. The server accepts one step either side of the
-// current one, and each step once, so n is 1 within the next 30 s.
-func mfaDevice(t *testing.T, c *client.Client, name string) func(n int) string {
+// mfaDevice registers and confirms an MFA device as root, on a server that
+// reads clk, and returns a function giving its code at clk's time. Once a
+// device is confirmed, enrolling another takes a code of a confirmed one:
+// by, when not nil, gives it (and each code is accepted once, so the clock
+// moves to the next TOTP step before each use).
+func mfaDevice(t *testing.T, c *client.Client, clk *servertest.Clock, name string, by func() (string, string)) func() string {
 	t.Helper()
-	reg, err := c.RegisterMFADevice(t.Context(), name)
+	ctx := func() context.Context {
+		if by == nil {
+			return t.Context()
+		}
+		clk.Advance(30 * time.Second)
+		device, code := by()
+		return client.ContextWithMFA(t.Context(), device, code)
+	}
+	reg, err := c.RegisterMFADevice(ctx(), name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(reg.GetOtpauthUrl(), "otpauth://totp/") || reg.GetSecret() == "" {
 		t.Fatalf("RegisterMFADevice = %v", reg)
 	}
-	base := time.Now()
-	code := func(n int) string {
-		s, err := totp.GenerateCode(reg.GetSecret(), base.Add(time.Duration(n)*30*time.Second))
+	code := func() string {
+		s, err := totp.GenerateCode(reg.GetSecret(), clk.Wall())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	if err := c.ConfirmMFADevice(t.Context(), name, code(0)); err != nil {
+	confirmCtx := ctx()
+	if err := c.ConfirmMFADevice(confirmCtx, name, code()); err != nil {
 		t.Fatal(err)
 	}
 	return code
 }
 
 func TestE2EMFA(t *testing.T) {
-	srv := servertest.Start(t)
+	clk := servertest.NewClock(time.Now())
+	srv := servertest.Start(t, servertest.WithClock(clk))
 	root := dial(t, srv)
 	ctx := t.Context()
 
@@ -54,16 +65,21 @@ func TestE2EMFA(t *testing.T) {
 	if err := root.ConfirmMFADevice(ctx, "unconfirmed", "12ab"); !errors.Is(err, wormvault.ErrInvalidArgument) {
 		t.Errorf("ConfirmMFADevice with a malformed code: err = %v, want ErrInvalidArgument", err)
 	}
-	stale, _ := totp.GenerateCode(reg.GetSecret(), time.Now().Add(-time.Hour))
+	stale, _ := totp.GenerateCode(reg.GetSecret(), clk.Wall().Add(-time.Hour))
 	if err := root.ConfirmMFADevice(ctx, "unconfirmed", stale); !errors.Is(err, wormvault.ErrMFAInvalid) {
 		t.Errorf("ConfirmMFADevice with an hour-old code: err = %v, want ErrMFAInvalid", err)
 	}
 
-	a := mfaDevice(t, root, "phone")
-	b := mfaDevice(t, root, "yubikey")
-	if err := root.ConfirmMFADevice(ctx, "phone", a(1)); !errors.Is(err, wormvault.ErrFailedPrecondition) {
+	a := mfaDevice(t, root, clk, "phone", nil)
+	if err := root.ConfirmMFADevice(ctx, "phone", a()); !errors.Is(err, wormvault.ErrFailedPrecondition) {
 		t.Errorf("ConfirmMFADevice twice: err = %v, want ErrFailedPrecondition", err)
 	}
+	// A second device: only with MFA from the first.
+	if _, err := root.RegisterMFADevice(ctx, "yubikey"); !errors.Is(err, wormvault.ErrMFARequired) {
+		t.Errorf("RegisterMFADevice of a second device without MFA: err = %v, want ErrMFARequired", err)
+	}
+	b := mfaDevice(t, root, clk, "yubikey", func() (string, string) { return "phone", a() })
+	clk.Advance(30 * time.Second)
 
 	// Turning MFA delete on needs MFA: ContextWithMFA on the one call.
 	if _, err := root.CreateVault(ctx, "sealed"); err != nil {
@@ -75,7 +91,7 @@ func TestE2EMFA(t *testing.T) {
 	if _, err := root.UpdateVault(ctx, "sealed", client.WithMFADelete(true)); !errors.Is(err, wormvault.ErrMFARequired) {
 		t.Errorf("UpdateVault WithMFADelete without MFA: err = %v, want ErrMFARequired", err)
 	}
-	mctx := client.ContextWithMFA(ctx, "phone", a(1))
+	mctx := client.ContextWithMFA(ctx, "phone", a())
 	v, err := root.UpdateVault(mctx, "sealed", client.WithMFADelete(true))
 	if err != nil || !v.GetMfaDelete() {
 		t.Fatalf("UpdateVault WithMFADelete with MFA = %v, %v", v, err)
@@ -93,7 +109,7 @@ func TestE2EMFA(t *testing.T) {
 	if _, err := root.Delete(ctx, "sealed", "k", ar.GetVersionId(), false); !errors.Is(err, wormvault.ErrMFARequired) {
 		t.Errorf("permanent delete without MFA: err = %v, want ErrMFARequired", err)
 	}
-	once := dial(t, srv, client.WithMFA("yubikey", b(1)))
+	once := dial(t, srv, client.WithMFA("yubikey", b()))
 	if _, err := once.Delete(ctx, "sealed", "k", ar.GetVersionId(), false); err != nil {
 		t.Errorf("permanent delete with MFA: %v", err)
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,41 +10,13 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	wormvaultv1 "github.com/wormvault/wormvault/proto/wormvault/v1"
-	"github.com/wormvault/wormvault/server"
 	"github.com/wormvault/wormvault/server/servertest"
 )
 
-// mfaClock is the server's clock in the MFA tests: each TOTP step is
-// accepted once, so the test moves to the next step instead of waiting.
-type mfaClock struct {
-	mu      sync.Mutex
-	wall    time.Time
-	elapsed time.Duration
-}
-
-func (c *mfaClock) Wall() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.wall
-}
-
-func (c *mfaClock) Elapsed() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.elapsed
-}
-
-// step moves to the next TOTP step.
-func (c *mfaClock) step() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.wall, c.elapsed = c.wall.Add(30*time.Second), c.elapsed+30*time.Second
-}
-
-// code returns a code of secret at the clock's time.
-func (c *mfaClock) code(t *testing.T, secret string) string {
+// mfaCode returns a code of secret at clk's time.
+func mfaCode(t *testing.T, clk *servertest.Clock, secret string) string {
 	t.Helper()
-	s, err := totp.GenerateCode(secret, c.Wall())
+	s, err := totp.GenerateCode(secret, clk.Wall())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,30 +26,30 @@ func (c *mfaClock) code(t *testing.T, secret string) string {
 // registerMFA registers and confirms device with the CLI and returns its
 // secret. Once a device is confirmed, both steps take a --mfa of it: by is
 // "NAME SECRET" of such a device, or "" for none.
-func registerMFA(t *testing.T, srv *servertest.Server, clk *mfaClock, device, by string) string {
+func registerMFA(t *testing.T, srv *servertest.Server, clk *servertest.Clock, device, by string) string {
 	t.Helper()
 	mfa := func() []string {
 		if by == "" {
 			return nil
 		}
 		name, secret, _ := strings.Cut(by, " ")
-		clk.step()
-		return []string{"--mfa", name + " " + clk.code(t, secret)}
+		clk.Advance(30 * time.Second)
+		return []string{"--mfa", name + " " + mfaCode(t, clk, secret)}
 	}
 	var reg wormvaultv1.RegisterMFADeviceResponse
 	if err := protojson.Unmarshal([]byte(ok(t, srv, nil, append([]string{"mfa", "register", device, "--json"}, mfa()...)...)), &reg); err != nil || reg.GetSecret() == "" {
 		t.Fatalf("mfa register --json: %v, %v", &reg, err)
 	}
 	extra := mfa()
-	if out := ok(t, srv, nil, append([]string{"mfa", "confirm", device, clk.code(t, reg.GetSecret())}, extra...)...); !strings.Contains(out, "confirmed MFA device "+device) {
+	if out := ok(t, srv, nil, append([]string{"mfa", "confirm", device, mfaCode(t, clk, reg.GetSecret())}, extra...)...); !strings.Contains(out, "confirmed MFA device "+device) {
 		t.Errorf("mfa confirm:\n%s", out)
 	}
 	return reg.GetSecret()
 }
 
 func TestE2ECLIMFA(t *testing.T) {
-	clk := &mfaClock{wall: time.Now()}
-	srv := servertest.Start(t, servertest.WithConfig(func(c *server.Config) { c.Vault.Wall, c.Vault.Elapsed = clk.Wall, clk.Elapsed }))
+	clk := servertest.NewClock(time.Now())
+	srv := servertest.Start(t, servertest.WithClock(clk))
 	out := ok(t, srv, nil, "mfa", "register", "spare")
 	if !strings.Contains(out, "otpauth url:") || !strings.Contains(out, "otpauth://totp/") || !strings.Contains(out, "secret:") || !strings.Contains(out, "only this once") {
 		t.Errorf("mfa register:\n%s", out)
@@ -91,19 +62,19 @@ func TestE2ECLIMFA(t *testing.T) {
 	stale, _ := totp.GenerateCode(spare.GetSecret(), clk.Wall().Add(-time.Hour))
 	refused(t, srv, "MFA_INVALID", "mfa", "confirm", "spare", stale)
 	phone := registerMFA(t, srv, clk, "phone", "")
-	refused(t, srv, "FAILED_PRECONDITION", "mfa", "confirm", "phone", clk.code(t, phone))
+	refused(t, srv, "FAILED_PRECONDITION", "mfa", "confirm", "phone", mfaCode(t, clk, phone))
 	// With a device confirmed, enrolling another takes a code from it: a
 	// stolen root key alone cannot add a device of its own.
-	clk.step()
+	clk.Advance(30 * time.Second)
 	refused(t, srv, "MFA_REQUIRED", "mfa", "register", "key")
-	refused(t, srv, "MFA_REQUIRED", "mfa", "confirm", "spare", clk.code(t, spare.GetSecret()))
+	refused(t, srv, "MFA_REQUIRED", "mfa", "confirm", "spare", mfaCode(t, clk, spare.GetSecret()))
 	key := registerMFA(t, srv, clk, "key", "phone "+phone)
-	clk.step()
+	clk.Advance(30 * time.Second)
 
 	// MFA delete: turning it on needs --mfa.
 	ok(t, srv, nil, "vault", "create", "sealed")
 	refused(t, srv, "MFA_REQUIRED", "vault", "update", "sealed", "--mfa-delete")
-	code := clk.code(t, phone)
+	code := mfaCode(t, clk, phone)
 	if out := ok(t, srv, nil, "vault", "update", "sealed", "--mfa-delete", "--mfa", "phone "+code); !regexp.MustCompile(`mfa delete: +yes`).MatchString(out) {
 		t.Errorf("vault update --mfa-delete:\n%s", out)
 	}
@@ -115,7 +86,7 @@ func TestE2ECLIMFA(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused(t, srv, "MFA_REQUIRED", "rm", "sealed", "k", "--version", a.GetVersionId())
-	t.Setenv(envMFA, "key "+clk.code(t, key))
+	t.Setenv(envMFA, "key "+mfaCode(t, clk, key))
 	ok(t, srv, nil, "rm", "sealed", "k", "--version", a.GetVersionId())
 	t.Setenv(envMFA, "")
 	refused(t, srv, "VERSION_NOT_FOUND", "stat", "sealed", "k", "--version", a.GetVersionId())
