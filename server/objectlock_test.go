@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	_ "time/tzdata" // America/New_York for the daylight-saving test
@@ -40,37 +39,13 @@ const (
 // advance lets time pass (both move: the server keeps trusting the wall
 // clock); setWall moves the wall clock alone, as an attacker or a broken NTP
 // would.
-type fakeClock struct {
-	mu      sync.Mutex
-	wall    time.Time
-	elapsed time.Duration
-}
+type fakeClock struct{ *servertest.Clock }
 
-func newFakeClock() *fakeClock { return &fakeClock{wall: t0} }
+func newFakeClock() *fakeClock { return &fakeClock{servertest.NewClock(t0)} }
 
-func (f *fakeClock) Wall() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.wall
-}
+func (f *fakeClock) advance(d time.Duration) { f.Advance(d) }
 
-func (f *fakeClock) Elapsed() time.Duration {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.elapsed
-}
-
-func (f *fakeClock) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.wall, f.elapsed = f.wall.Add(d), f.elapsed+d
-}
-
-func (f *fakeClock) setWall(t time.Time) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.wall = t
-}
+func (f *fakeClock) setWall(t time.Time) { f.SetWall(t) }
 
 func (f *fakeClock) now() time.Time { return f.Wall() }
 
@@ -322,7 +297,7 @@ func TestObjectLockRule2RetentionFromDefault(t *testing.T) {
 		if err != nil {
 			t.Skip(err)
 		}
-		fc := &fakeClock{wall: time.Date(2031, time.March, 8, 12, 0, 0, 0, ny)} // DST starts 9 March 02:00
+		fc := &fakeClock{servertest.NewClock(time.Date(2031, time.March, 8, 12, 0, 0, 0, ny))} // DST starts 9 March 02:00
 		_, c := startWithClock(t, fc)
 		c.createVaultWith("rule2-dst", &wormvaultv1.DefaultRetention{Mode: gov, Days: 1})
 		a := c.put("rule2-dst", "k", []byte("x"))

@@ -99,21 +99,11 @@ func (c *client) setLogging(vault, target string, on bool) error {
 // (make bench's -only access-log), with the server's CPU time per mode, so
 // a change to the logging path can be measured in a minute.
 func runAccessLogOnly(small int) error {
-	dir, err := os.MkdirTemp("", "wormvault-bench-")
+	_, srv, c, done, err := freshServer()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	srv, err := startServer(dir)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-	c, err := dialServer(srv)
-	if err != nil {
-		return err
-	}
-	defer c.cc.Close()
+	defer done()
 	rows, err := accessLogBench(srv, c, small, nil)
 	if err != nil {
 		return err

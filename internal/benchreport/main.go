@@ -109,21 +109,11 @@ func run(bigGiB, rssGiB, small int, skipErasure bool) error {
 		rows = append(rows, row{name: "policy evaluation, 20 statements", unit: "µs/request", ours: ns / 1000, ref: 20, refName: "target (must stay below)"})
 	}
 
-	dir, err := os.MkdirTemp("", "wormvault-bench-")
+	dir, srv, c, done, err := freshServer()
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	srv, err := startServer(dir)
-	if err != nil {
-		return err
-	}
-	defer srv.stop()
-	c, err := dialServer(srv)
-	if err != nil {
-		return err
-	}
-	defer c.cc.Close()
+	defer done()
 	if _, err := c.vaults.CreateVault(c.ctx(), &wormvaultv1.CreateVaultRequest{Name: "bench"}); err != nil {
 		return err
 	}
@@ -368,6 +358,28 @@ type server struct {
 	cmd   *exec.Cmd
 	addr  string
 	token string
+}
+
+// freshServer starts a server over a new temporary directory and dials it;
+// done stops it and removes the directory.
+func freshServer() (dir string, srv *server, c *client, done func(), err error) {
+	if dir, err = os.MkdirTemp("", "wormvault-bench-"); err != nil {
+		return "", nil, nil, nil, err
+	}
+	if srv, err = startServer(dir); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, nil, nil, err
+	}
+	if c, err = dialServer(srv); err != nil {
+		srv.stop()
+		os.RemoveAll(dir)
+		return "", nil, nil, nil, err
+	}
+	return dir, srv, c, func() {
+		c.cc.Close()
+		srv.stop()
+		os.RemoveAll(dir)
+	}, nil
 }
 
 func startServer(dir string, extra ...string) (*server, error) {

@@ -40,6 +40,14 @@ func (c *Clock) Advance(d time.Duration) {
 	c.wall, c.elapsed = c.wall.Add(d), c.elapsed+d
 }
 
+// SetWall moves the wall clock alone, as an attacker or a broken NTP
+// would; the monotonic clock does not move.
+func (c *Clock) SetWall(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.wall = t
+}
+
 // WithClock makes the server read c instead of the system clocks.
 func WithClock(c *Clock) Option {
 	return func(cfg *server.Config) { cfg.Vault.Wall, cfg.Vault.Elapsed = c.Wall, c.Elapsed }
