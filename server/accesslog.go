@@ -303,10 +303,8 @@ func (s *Server) committedRecord(ctx context.Context, c *accessCall, a *vault.Ar
 	// The vault is the one committed to, the access point the one the call
 	// named: it may have been deleted since, and the record must still say
 	// how the upload came in.
-	named := namedVault(c)
-	rec, _ := s.accessRecord(ctx, c, nil)
-	rec.AccessPoint = ""
-	if name, viaAP := wormvault.AccessPointOf(named); viaAP {
+	rec := s.callRecord(ctx, c, nil)
+	if name, viaAP := wormvault.AccessPointOf(rec.Vault); viaAP {
 		rec.AccessPoint = name
 	}
 	rec.Vault, rec.VersionID = a.Record.GetVault(), a.Record.GetVersionId()
@@ -317,13 +315,6 @@ func (s *Server) committedRecord(ctx context.Context, c *accessCall, a *vault.Ar
 		rec.BytesOut = int64(proto.Size(resp))
 	}
 	return rec
-}
-
-// namedVault is the vault the call named, "ap/NAME" for an access point.
-func namedVault(c *accessCall) string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.vault
 }
 
 // preparedUploadResponse returns the response committedRecord built for
@@ -344,6 +335,26 @@ func preparedUploadResponse(ctx context.Context, a *vault.Archive) *wormvaultv1.
 // accessRecord is the record of a call that ended with err, and false when
 // it names no vault (or an access point that does not exist).
 func (s *Server) accessRecord(ctx context.Context, c *accessCall, err error) (accesslog.Record, bool) {
+	rec := s.callRecord(ctx, c, err)
+	if rec.Vault == "" {
+		return rec, false
+	}
+	// A request through an access point ("ap/NAME") belongs in the log of
+	// the access point's vault, and says which access point; one naming
+	// no access point names no vault.
+	if _, viaAP := wormvault.AccessPointOf(rec.Vault); viaAP {
+		vault, name, ok := s.store.AccessPointVault(rec.Vault)
+		if !ok {
+			return rec, false
+		}
+		rec.Vault, rec.AccessPoint = vault, name
+	}
+	return rec, true
+}
+
+// callRecord is the record of a call that ended with err, its vault as the
+// call named it ("ap/NAME" for an access point).
+func (s *Server) callRecord(ctx context.Context, c *accessCall, err error) accesslog.Record {
 	c.mu.Lock()
 	rec := accesslog.Record{
 		Time:      c.start,
@@ -373,20 +384,7 @@ func (s *Server) accessRecord(ctx context.Context, c *accessCall, err error) (ac
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
 		rec.UserAgent = strings.Join(md.Get("user-agent"), " ")
 	}
-	if rec.Vault == "" {
-		return rec, false
-	}
-	// A request through an access point ("ap/NAME") belongs in the log of
-	// the access point's vault, and says which access point; one naming
-	// no access point names no vault.
-	if _, viaAP := wormvault.AccessPointOf(rec.Vault); viaAP {
-		vault, name, ok := s.store.AccessPointVault(rec.Vault)
-		if !ok {
-			return rec, false
-		}
-		rec.Vault, rec.AccessPoint = vault, name
-	}
-	return rec, true
+	return rec
 }
 
 // codeNames are the canonical names of the gRPC codes, as the access log

@@ -70,7 +70,7 @@ var errCallOver = errors.New("server: http upload: the call has ended")
 // routes, everything else to next (vanguard).
 func (s *Server) mediaRoutes(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if v, key, ok := archivePath(r.URL.EscapedPath()); ok {
+		if v, key, ok := archivePath(keySlashes(r.URL.EscapedPath())); ok {
 			switch {
 			case r.Method == http.MethodPut:
 				s.serveUpload(w, r, v, key)
@@ -85,7 +85,9 @@ func (s *Server) mediaRoutes(next http.Handler) http.Handler {
 }
 
 // archivePath splits /v1/vaults/{vault}/archives/{key}, given as the
-// client escaped it: a vault segment "ap%2FNAME" is the access point NAME,
+// client escaped it and as vanguard sees it (keySlashes, so both tell a key
+// from a custom method alike): a vault segment "ap%2FNAME" is the access
+// point NAME,
 // and a key's escaped characters are its own. A last segment holding a
 // literal ':' is a custom method (":retention"), as vanguard reads it, not
 // a key; a key ending in ':' is written "%3A".

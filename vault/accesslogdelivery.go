@@ -158,27 +158,32 @@ func (s *Store) moveAccessLogInbox(ctx context.Context) error {
 		}
 	}
 	var errs []error
+	// fail keeps the problems met earlier in the run with the one that ends it.
+	fail := func(err error) error { return errors.Join(append(errs, err)...) }
 	for after := ""; ; {
 		if err := ctx.Err(); err != nil {
-			return err
+			return fail(err)
 		}
 		var in []catalog.InboxRecord
 		if err := s.catalog.View(func(tx *catalog.Txn) (err error) {
 			in, err = tx.AccessLogInbox(after, upTo, moveChunk)
 			return err
 		}); err != nil || len(in) == 0 {
-			return errors.Join(append(errs, err)...)
+			return fail(err)
 		}
 		after = in[len(in)-1].ID
 		var (
-			fresh []*recordv1.AccessLogRecord
-			ids   []string
+			fresh     []*recordv1.AccessLogRecord
+			ids, lost []string
 		)
 		if err := db.View(func(tx *catalog.AccessLogTxn) error {
 			for _, r := range in {
 				if r.Record == nil {
-					// Left in place, reported, and passed over.
-					errs = append(errs, fmt.Errorf("inbox record %s does not decode", r.ID))
+					// Set aside (aloglost/) with the chunk's deletion,
+					// and reported: it must not stop the others.
+					lost = append(lost, r.ID)
+					s.log.Error("an access-log record in the catalog's inbox does not decode; it is set aside under aloglost/", "id", r.ID)
+					errs = append(errs, fmt.Errorf("inbox record %s does not decode; set aside", r.ID))
 					continue
 				}
 				ids = append(ids, r.ID)
@@ -193,28 +198,31 @@ func (s *Store) moveAccessLogInbox(ctx context.Context) error {
 			}
 			return nil
 		}); err != nil {
-			return err
+			return fail(err)
 		}
 		if len(fresh) > 0 {
 			if err := s.groupCommit(fresh...); err != nil {
-				return err
+				return fail(err)
 			}
 		}
 		if err := s.moveStep("moved"); err != nil {
-			return err
+			return fail(err)
 		}
 		if err := s.catalog.Update(context.WithoutCancel(ctx), func(tx *catalog.Txn) error {
+			if err := tx.SetAsideAccessLogInbox(lost); err != nil {
+				return err
+			}
 			return tx.DeleteAccessLogInbox(ids)
 		}); err != nil {
-			return err
+			return fail(err)
 		}
 		if err := s.moveStep("cleared"); err != nil {
-			return err
+			return fail(err)
 		}
 		if err := db.Update(context.WithoutCancel(ctx), func(tx *catalog.AccessLogTxn) error {
 			return tx.DeleteMoved(ids)
 		}); err != nil {
-			return err
+			return fail(err)
 		}
 	}
 }

@@ -485,3 +485,39 @@ func TestAccessLogInbox(t *testing.T) {
 		})
 	}
 }
+
+// TestAccessLogInboxUndecodable: an inbox entry that does not decode is set
+// aside (aloglost/) and reported once; it stops neither the delivery of the
+// others nor the deletion of a vault.
+func TestAccessLogInboxUndecodable(t *testing.T) {
+	s := openLoggingStore(t)
+	ctx := context.Background()
+	if err := s.catalog.Update(ctx, func(tx *catalog.Txn) error {
+		return tx.PutAccessLogInboxRawForTest("00000000-bad0-7000-8000-000000000000", []byte{0xff, 0xff, 0xff})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := noted(t, s, "src", fmt.Sprintf("up/%d", i), i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreateVault(ctx, root, "unrelated", wormvault.DefaultRetention{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteVault(ctx, root, "unrelated"); err != nil {
+		t.Fatalf("delete a vault with an undecodable inbox entry about: %v", err)
+	}
+	rep, err := s.DeliverAccessLogs(ctx)
+	if err == nil || !strings.Contains(err.Error(), "set aside") || rep.Records != 3 {
+		t.Fatalf("delivery: %+v, %v; want the 3 records and the entry reported set aside", rep, err)
+	}
+	seen, _ := delivered(t, s, "logs")
+	assertExactlyOnce(t, seen, 3)
+	if rep, err := s.DeliverAccessLogs(ctx); err != nil || rep.Records != 0 {
+		t.Fatalf("next delivery: %+v, %v", rep, err)
+	}
+	if in, markers := inboxLen(t, s); in != 0 || markers != 0 {
+		t.Fatalf("%d in the inbox, %d markers", in, markers)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"testing"
 
 	"github.com/dgraph-io/badger/v4"
 	"google.golang.org/protobuf/proto"
@@ -16,13 +17,17 @@ import (
 // operation's own sync makes its record durable, instead of a second sync
 // in the access-log database before the response.
 //
-//	alogin/<id>  -> recordv1.AccessLogRecord, seq unset
+//	alogin/<id>   -> recordv1.AccessLogRecord, seq unset
+//	aloglost/<id> -> the bytes of an inbox entry that did not decode, set aside
 //
 // id is unique per operation (an upload's version id). Delivery moves the
 // records into the access-log database, where they get their sequence,
 // then deletes them here (vault.moveAccessLogInbox). Like the records in
 // that database they are not journaled.
-var alogInboxPrefix = []byte("alogin/")
+var (
+	alogInboxPrefix = []byte("alogin/")
+	alogLostPrefix  = []byte("aloglost/")
+)
 
 func alogInboxKey(id string) []byte { return cat(alogInboxPrefix, []byte(id)) }
 
@@ -55,8 +60,12 @@ func (tx *Txn) AccessLogInbox(after, upTo string, limit int) ([]InboxRecord, err
 		if id > upTo {
 			break
 		}
+		b, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return nil, fmt.Errorf("catalog: read access-log inbox record %q: %w", id, err)
+		}
 		r := new(recordv1.AccessLogRecord)
-		if err := it.Item().Value(func(b []byte) error { return proto.Unmarshal(b, r) }); err != nil {
+		if proto.Unmarshal(b, r) != nil {
 			r = nil
 		}
 		out = append(out, InboxRecord{ID: id, Record: r})
@@ -84,6 +93,31 @@ func (tx *Txn) InAccessLogInbox(id string) (bool, error) {
 	return err == nil, err
 }
 
+// SetAsideAccessLogInbox moves inbox entries that do not decode out of the
+// inbox, their bytes kept under aloglost/ for an operator to inspect.
+func (tx *Txn) SetAsideAccessLogInbox(ids []string) error {
+	for _, id := range ids {
+		item, err := tx.t.Get(alogInboxKey(id))
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		b, err := item.ValueCopy(nil)
+		if err != nil {
+			return err
+		}
+		if err := tx.t.Set(cat(alogLostPrefix, []byte(id)), b); err != nil {
+			return err
+		}
+		if err := tx.t.Delete(alogInboxKey(id)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // DeleteAccessLogInbox removes moved records from the inbox.
 func (tx *Txn) DeleteAccessLogInbox(ids []string) error {
 	for _, id := range ids {
@@ -101,13 +135,25 @@ func (tx *Txn) AccessLogInboxInto(target string) (string, bool, error) {
 	it := tx.t.NewIterator(badger.IteratorOptions{Prefix: alogInboxPrefix, PrefetchValues: true})
 	defer it.Close()
 	for it.Rewind(); it.Valid(); it.Next() {
-		r := new(recordv1.AccessLogRecord)
-		if err := it.Item().Value(func(b []byte) error { return proto.Unmarshal(b, r) }); err != nil {
-			return "", false, fmt.Errorf("catalog: decode access-log inbox record %q: %w", it.Item().Key(), err)
+		b, err := it.Item().ValueCopy(nil)
+		if err != nil {
+			return "", false, fmt.Errorf("catalog: read access-log inbox record %q: %w", it.Item().Key(), err)
 		}
-		if r.GetTargetVault() == target {
+		// One that does not decode names no target; the next delivery
+		// sets it aside.
+		r := new(recordv1.AccessLogRecord)
+		if proto.Unmarshal(b, r) == nil && r.GetTargetVault() == target {
 			return r.GetVault(), true, nil
 		}
 	}
 	return "", false, nil
+}
+
+// PutAccessLogInboxRawForTest stores b as the inbox entry id, bytes that
+// need not decode. TEST-ONLY: it returns an error outside a test binary.
+func (tx *Txn) PutAccessLogInboxRawForTest(id string, b []byte) error {
+	if !testing.Testing() {
+		return errNotTest
+	}
+	return tx.t.Set(alogInboxKey(id), b)
 }
