@@ -89,6 +89,7 @@ func (a *archiveService) DownloadArchive(req *wormvaultv1.DownloadArchiveRequest
 	defer ck.Wipe()
 	ar, rc, err := a.store.DownloadArchive(ctx, callerOf(ctx), vault.ReadRequest{
 		Vault: req.GetVault(), Key: req.GetKey(), VersionID: req.GetVersionId(), Offset: req.GetOffset(), Length: req.GetLength(), CustomerKey: ck,
+		IfRangeSHA256: req.GetIfRangeSha256(),
 	})
 	if err != nil {
 		return err

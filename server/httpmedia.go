@@ -376,13 +376,17 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, vaultName
 	// this route does not serve (a suffix, several ranges) is ignored and
 	// the whole archive sent, as RFC 9110 allows.
 	// With If-Range the client resumes a download of what it fetched
-	// before: unless version_id pins that version (whose bytes never
-	// change), the range could splice a newer version's bytes onto it, so
-	// the whole archive is sent instead.
+	// before: the range applies only if the version served still has that
+	// ETag (its SHA-256), otherwise the whole archive is sent, so a newer
+	// version's bytes are never spliced onto an older one's. A weak ETag
+	// or a date is not a strong enough validator: the whole archive too.
 	ranged := false
-	resumable := r.Header.Get("If-Range") == "" || req.VersionId != ""
-	if h := r.Header.Get("Range"); h != "" && resumable && req.Offset == 0 && req.Length == 0 {
-		if off, length, ok := parseByteRange(h); ok {
+	if h := r.Header.Get("Range"); h != "" && req.Offset == 0 && req.Length == 0 {
+		off, length, ok := parseByteRange(h)
+		if v := r.Header.Get("If-Range"); ok && v != "" {
+			req.IfRangeSha256, ok = strongETag(v)
+		}
+		if ok {
 			req.Offset, req.Length, ranged = off, length, true
 		}
 	}
@@ -406,8 +410,14 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, vaultName
 			}
 			started = true
 			archiveHeaders(w.Header(), d.Archive, req)
-			// An empty archive has no byte to range over: it is sent whole.
-			if n := readLength(d.Archive, req); ranged && n > 0 {
+			// An empty archive has no byte to range over, and a version
+			// whose ETag is not the If-Range's was read whole.
+			validated := len(req.GetIfRangeSha256()) == 0 || bytes.Equal(req.GetIfRangeSha256(), d.Archive.GetSha256())
+			if !validated {
+				req.Offset, req.Length = 0, 0
+				archiveHeaders(w.Header(), d.Archive, req)
+			}
+			if n := readLength(d.Archive, req); ranged && validated && n > 0 {
 				first := req.GetOffset()
 				w.Header().Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", first, first+n-1, d.Archive.GetSizeBytes()))
 				w.WriteHeader(http.StatusPartialContent)
@@ -507,6 +517,22 @@ func parseByteRange(h string) (off, length int64, ok bool) {
 		return 0, 0, false
 	}
 	return first, last - first + 1, true
+}
+
+// strongETag reads an If-Range value that is one of our strong ETags, the
+// quoted hex SHA-256 of an archive; ok is false for anything else (a weak
+// ETag, a date).
+func strongETag(v string) (sha []byte, ok bool) {
+	q, found := strings.CutPrefix(strings.TrimSpace(v), `"`)
+	if !found {
+		return nil, false
+	}
+	h, found := strings.CutSuffix(q, `"`)
+	if !found || len(h) != 64 {
+		return nil, false
+	}
+	sha, err := hex.DecodeString(h)
+	return sha, err == nil
 }
 
 // badField is the field a BadRequest detail of st names, or "".

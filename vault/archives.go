@@ -302,6 +302,10 @@ type ReadRequest struct {
 	// ENCRYPTION_MODE_CUSTOMER, which reading its metadata needs too (as
 	// S3's HEAD does); zero for other versions.
 	CustomerKey CustomerKey
+	// IfRangeSHA256, when set, makes Offset and Length apply only to a
+	// version with this SHA-256: a different one is read whole (HTTP's
+	// If-Range, so a resumed download never splices two versions).
+	IfRangeSHA256 []byte
 }
 
 // StatArchive is GetArchive with the request's customer key.
@@ -376,14 +380,17 @@ func (s *Store) Download(ctx context.Context, caller Caller, vault, key, version
 // DownloadArchive is Download with the request's customer key: a wrong
 // key is refused before any byte is read.
 func (s *Store) DownloadArchive(ctx context.Context, caller Caller, req ReadRequest) (*Archive, io.ReadCloser, error) {
-	a, rc, err := s.download(ctx, caller, req.Vault, req.Key, req.VersionID, req.Offset, req.Length, req.CustomerKey)
+	if n := len(req.IfRangeSHA256); n != 0 && n != 32 {
+		return nil, nil, wormvault.InvalidArgument("if_range_sha256", "a SHA-256 is 32 bytes, got %d", n)
+	}
+	a, rc, err := s.download(ctx, caller, req.Vault, req.Key, req.VersionID, req.Offset, req.Length, req.CustomerKey, req.IfRangeSHA256)
 	if err != nil {
 		return nil, nil, fmt.Errorf("vault.Download %s/%s: %w", req.Vault, req.Key, err)
 	}
 	return a, rc, nil
 }
 
-func (s *Store) download(ctx context.Context, caller Caller, vault, key, versionID string, off, length int64, ck CustomerKey) (*Archive, io.ReadCloser, error) {
+func (s *Store) download(ctx context.Context, caller Caller, vault, key, versionID string, off, length int64, ck CustomerKey, ifRange []byte) (*Archive, io.ReadCloser, error) {
 	a, err := s.lookup(caller, "DownloadArchive", vault, key, versionID)
 	if err != nil {
 		return nil, nil, err
@@ -399,6 +406,9 @@ func (s *Store) download(ctx context.Context, caller Caller, vault, key, version
 	// customer key the version's size.
 	if err := checkCustomerKey(caller, rec, ck); err != nil {
 		return nil, nil, err
+	}
+	if len(ifRange) > 0 && !bytes.Equal(ifRange, rec.GetSha256()) {
+		off, length = 0, 0
 	}
 	size := rec.GetSizeBytes()
 	switch {

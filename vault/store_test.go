@@ -239,3 +239,43 @@ func TestInlineThreshold(t *testing.T) {
 		t.Fatal("the inline bytes of a deleted version remain")
 	}
 }
+
+// TestDownloadIfRange: a range applies only to the version whose SHA-256
+// the caller names; another version is read whole, so a resumed download
+// never splices two versions.
+func TestDownloadIfRange(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	ctx := context.Background()
+	if _, err := s.CreateVault(ctx, root, "ranges", wormvault.DefaultRetention{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Upload(ctx, root, UploadRequest{Vault: "ranges", Key: "k"}, strings.NewReader("0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(ifRange []byte) (string, error) {
+		_, rc, err := s.DownloadArchive(ctx, root, ReadRequest{Vault: "ranges", Key: "k", Offset: 3, Length: 4, IfRangeSHA256: ifRange})
+		if err != nil {
+			return "", err
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(rc)
+		return string(b), err
+	}
+	for _, tc := range []struct {
+		name    string
+		ifRange []byte
+		want    string
+	}{
+		{"no validator", nil, "3456"},
+		{"matching", a.Record.GetSha256(), "3456"},
+		{"another version's", make([]byte, 32), "0123456789"},
+	} {
+		if got, err := read(tc.ifRange); err != nil || got != tc.want {
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := read([]byte("short")); !errors.Is(err, wormvault.ErrInvalidArgument) {
+		t.Errorf("a 5-byte validator: %v, want INVALID_ARGUMENT", err)
+	}
+}

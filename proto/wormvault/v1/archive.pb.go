@@ -275,7 +275,12 @@ type DownloadArchiveRequest struct {
 	// First byte to return.
 	Offset int64 `protobuf:"varint,4,opt,name=offset,proto3" json:"offset,omitempty"`
 	// Number of bytes to return; 0 means to the end.
-	Length        int64 `protobuf:"varint,5,opt,name=length,proto3" json:"length,omitempty"`
+	Length int64 `protobuf:"varint,5,opt,name=length,proto3" json:"length,omitempty"`
+	// When set (32 bytes), offset and length apply only if the version's
+	// sha256 equals it; another version is returned whole. HTTP's If-Range:
+	// a resumed download never splices the bytes of two versions. The
+	// Archive message says which sha256 was served.
+	IfRangeSha256 []byte `protobuf:"bytes,6,opt,name=if_range_sha256,json=ifRangeSha256,proto3" json:"if_range_sha256,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -343,6 +348,13 @@ func (x *DownloadArchiveRequest) GetLength() int64 {
 		return x.Length
 	}
 	return 0
+}
+
+func (x *DownloadArchiveRequest) GetIfRangeSha256() []byte {
+	if x != nil {
+		return x.IfRangeSha256
+	}
+	return nil
 }
 
 type DownloadArchiveResponse struct {
@@ -1530,14 +1542,15 @@ const file_wormvault_v1_archive_proto_rawDesc = "" +
 	"\x04data\"y\n" +
 	"\x15UploadArchiveResponse\x12/\n" +
 	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveR\aarchive\x12/\n" +
-	"\areceipt\x18\x02 \x01(\v2\x15.wormvault.v1.ReceiptR\areceipt\"\x8f\x01\n" +
+	"\areceipt\x18\x02 \x01(\v2\x15.wormvault.v1.ReceiptR\areceipt\"\xb7\x01\n" +
 	"\x16DownloadArchiveRequest\x12\x14\n" +
 	"\x05vault\x18\x01 \x01(\tR\x05vault\x12\x10\n" +
 	"\x03key\x18\x02 \x01(\tR\x03key\x12\x1d\n" +
 	"\n" +
 	"version_id\x18\x03 \x01(\tR\tversionId\x12\x16\n" +
 	"\x06offset\x18\x04 \x01(\x03R\x06offset\x12\x16\n" +
-	"\x06length\x18\x05 \x01(\x03R\x06length\"l\n" +
+	"\x06length\x18\x05 \x01(\x03R\x06length\x12&\n" +
+	"\x0fif_range_sha256\x18\x06 \x01(\fR\rifRangeSha256\"l\n" +
 	"\x17DownloadArchiveResponse\x121\n" +
 	"\aarchive\x18\x01 \x01(\v2\x15.wormvault.v1.ArchiveH\x00R\aarchive\x12\x16\n" +
 	"\x05chunk\x18\x02 \x01(\fH\x00R\x05chunkB\x06\n" +

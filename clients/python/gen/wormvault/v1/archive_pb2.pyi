@@ -56,18 +56,20 @@ class DeleteArchiveResponse(_message.Message):
     def __init__(self, version_id: _Optional[str] = ..., delete_marker: bool = ...) -> None: ...
 
 class DownloadArchiveRequest(_message.Message):
-    __slots__ = ["key", "length", "offset", "vault", "version_id"]
+    __slots__ = ["if_range_sha256", "key", "length", "offset", "vault", "version_id"]
+    IF_RANGE_SHA256_FIELD_NUMBER: _ClassVar[int]
     KEY_FIELD_NUMBER: _ClassVar[int]
     LENGTH_FIELD_NUMBER: _ClassVar[int]
     OFFSET_FIELD_NUMBER: _ClassVar[int]
     VAULT_FIELD_NUMBER: _ClassVar[int]
     VERSION_ID_FIELD_NUMBER: _ClassVar[int]
+    if_range_sha256: bytes
     key: str
     length: int
     offset: int
     vault: str
     version_id: str
-    def __init__(self, vault: _Optional[str] = ..., key: _Optional[str] = ..., version_id: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ...) -> None: ...
+    def __init__(self, vault: _Optional[str] = ..., key: _Optional[str] = ..., version_id: _Optional[str] = ..., offset: _Optional[int] = ..., length: _Optional[int] = ..., if_range_sha256: _Optional[bytes] = ...) -> None: ...
 
 class DownloadArchiveResponse(_message.Message):
     __slots__ = ["archive", "chunk"]

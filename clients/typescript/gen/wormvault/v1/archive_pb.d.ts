@@ -161,6 +161,16 @@ export declare type DownloadArchiveRequest = Message<"wormvault.v1.DownloadArchi
    * @generated from field: int64 length = 5;
    */
   length: bigint;
+
+  /**
+   * When set (32 bytes), offset and length apply only if the version's
+   * sha256 equals it; another version is returned whole. HTTP's If-Range:
+   * a resumed download never splices the bytes of two versions. The
+   * Archive message says which sha256 was served.
+   *
+   * @generated from field: bytes if_range_sha256 = 6;
+   */
+  ifRangeSha256: Uint8Array;
 };
 
 /**
