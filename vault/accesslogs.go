@@ -83,6 +83,13 @@ type accessLogs struct {
 	// pays one atomic load and a map lookup.
 	configs  atomic.Pointer[map[string]Logging]
 	reloadMu sync.Mutex
+	// inflight orders records with changes of the settings: RecordAccess
+	// holds it for reading from reading the setting until its record is
+	// committed; a logging change (after its commit) and a vault deletion
+	// (around its commit) hold it for writing. So when a change returns,
+	// every record made under the old setting is committed, and a vault
+	// deletion sees every record still aimed at the vault.
+	inflight sync.RWMutex
 
 	// dbMu guards db, opened on first use and closed with the store.
 	dbMu sync.Mutex
@@ -175,8 +182,10 @@ func (s *Store) reloadLoggingConfigs() (map[string]Logging, error) {
 }
 
 // loggingChanged refreshes the cache after a commit that changed a vault's
-// logging or removed a vault.
+// logging, once the records made under the old setting are committed.
 func (s *Store) loggingChanged() {
+	s.accessLogs.inflight.Lock()
+	defer s.accessLogs.inflight.Unlock()
 	s.reloadLoggingConfigs()
 }
 
@@ -283,6 +292,8 @@ func (s *Store) checkNotLogTarget(tx *catalog.Txn, name string) error {
 // once it is committed; for other vaults it does nothing. Records of
 // concurrent calls commit together.
 func (s *Store) RecordAccess(r accesslog.Record) error {
+	s.accessLogs.inflight.RLock()
+	defer s.accessLogs.inflight.RUnlock()
 	l, ok := s.AccessLogging(r.Vault)
 	if !ok {
 		return nil

@@ -251,6 +251,10 @@ func (s *Store) DeleteVault(ctx context.Context, caller Caller, name string) err
 	if err := wormvault.ValidateVaultName("name", name); err != nil {
 		return err
 	}
+	// Records being made when the deletion starts are committed before
+	// its check for records aimed at the vault (accessLogs.inflight).
+	s.accessLogs.inflight.Lock()
+	defer s.accessLogs.inflight.Unlock()
 	err := s.commit(ctx, true, func(tx *catalog.Txn) ([]*journal.Entry, error) {
 		rec, err := tx.Vault(name)
 		if err != nil {
@@ -282,8 +286,9 @@ func (s *Store) DeleteVault(ctx context.Context, caller Caller, name string) err
 	if err != nil {
 		return fmt.Errorf("vault.DeleteVault %s: %w", name, err)
 	}
-	// The vault may have been logging: forget its setting.
-	s.loggingChanged()
+	// The vault may have been logging: forget its setting (inflight is
+	// held already).
+	s.reloadLoggingConfigs()
 	return nil
 }
 
