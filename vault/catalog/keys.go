@@ -21,6 +21,8 @@ import (
 //	kms/<name>                                    -> recordv1.KMSKey
 //	kmsuse/<kms key>/<vault>/<version-id>         -> empty: a version encrypted under the KMS key
 //	ap/<name>                                     -> recordv1.AccessPoint (accesspoint.go)
+//	alogin/<version-id>                           -> recordv1.AccessLogRecord of an upload, until delivery moves it (accessinbox.go)
+//	aloglost/<version-id>                         -> an inbox entry that did not decode, set aside (accessinbox.go)
 //
 // Archive keys cannot contain NUL, so "\x00" ends the key and keys sort in
 // byte order with all of a key's versions together. The version id's 16
