@@ -134,7 +134,10 @@ func (r *keyring) rewrap(wrapped, aad []byte, purpose string, context ...string)
 		}
 		out, err = sse.WrapKey(cur, key, aad)
 		clear(key)
-		return out, err == nil, err
+		if err != nil {
+			return wrapped, false, err
+		}
+		return out, true, nil
 	}
 	return wrapped, false, errNoMasterKey
 }

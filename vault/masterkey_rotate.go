@@ -523,34 +523,48 @@ func (s *Store) rewrapStale(tx *catalog.Txn, entries []*journal.Entry) error {
 	if len(s.master.older()) == 0 {
 		return nil
 	}
+	// An entry wrapped under no master key this store holds stays as it
+	// is (errNoMasterKey); any other failure to re-wrap fails the commit
+	// rather than journal an entry the catalog would not match.
+	var rerr error
+	rewrap := func(wrapped, aad []byte, purpose string, context ...string) ([]byte, bool) {
+		out, ch, err := s.master.rewrap(wrapped, aad, purpose, context...)
+		if err != nil && !errors.Is(err, errNoMasterKey) && rerr == nil {
+			rerr = err
+		}
+		return out, ch
+	}
 	for _, e := range entries {
 		changed := false
 		switch c := e.GetChange().(type) {
 		case *recordv1.JournalEntry_VersionPut:
 			enc := c.VersionPut.GetEncryption()
 			if enc.GetMode() == recordv1.EncryptionMode_ENCRYPTION_MODE_SERVICE {
-				enc.WrappedKey, changed, _ = s.master.rewrap(enc.GetWrappedKey(), []byte(c.VersionPut.GetVersionId()), "vault", c.VersionPut.GetVault())
+				enc.WrappedKey, changed = rewrap(enc.GetWrappedKey(), []byte(c.VersionPut.GetVersionId()), "vault", c.VersionPut.GetVault())
 			}
 		case *recordv1.JournalEntry_KmsKeyPut:
 			k := c.KmsKeyPut
 			for _, v := range k.GetVersions() {
 				if v.GetWrappedMaterial() != nil {
 					var ch bool
-					v.WrappedMaterial, ch, _ = s.master.rewrap(v.GetWrappedMaterial(), kmsMaterialAAD(k.GetName(), v.GetVersion()), "kms", k.GetName())
+					v.WrappedMaterial, ch = rewrap(v.GetWrappedMaterial(), kmsMaterialAAD(k.GetName(), v.GetVersion()), "kms", k.GetName())
 					changed = changed || ch
 				}
 			}
 		case *recordv1.JournalEntry_MfaDevicePut:
 			d := c.MfaDevicePut
-			d.WrappedSecret, changed, _ = s.master.rewrap(d.GetWrappedSecret(), []byte(d.GetName()), "mfa-device")
+			d.WrappedSecret, changed = rewrap(d.GetWrappedSecret(), []byte(d.GetName()), "mfa-device")
 		case *recordv1.JournalEntry_MetaPut:
 			m := c.MetaPut
 			switch {
 			case m.GetName() == metaReceiptKey:
-				m.Value, changed, _ = s.master.rewrap(m.GetValue(), []byte(m.GetName()), "receipt")
+				m.Value, changed = rewrap(m.GetValue(), []byte(m.GetName()), "receipt")
 			case strings.HasPrefix(m.GetName(), metaRetiredCheckpointKey):
-				m.Value, changed, _ = s.master.rewrap(m.GetValue(), []byte(m.GetName()), "audit-retired")
+				m.Value, changed = rewrap(m.GetValue(), []byte(m.GetName()), "audit-retired")
 			}
+		}
+		if rerr != nil {
+			return fmt.Errorf("vault: re-wrap a journal entry under the current master key: %w", rerr)
 		}
 		if changed {
 			if err := applyEntry(tx, e); err != nil {
