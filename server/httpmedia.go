@@ -152,7 +152,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, vaultName, 
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
 	}
 	<-pumped
-	st := resp.status()
+	st := s.callStatus(r, resp)
 	if st.Code() != codes.OK {
 		writeHTTPStatus(w, st)
 		return
@@ -166,7 +166,7 @@ func (s *Server) serveUpload(w http.ResponseWriter, r *http.Request, vaultName, 
 		s.writeHTTPError(w, r, fmt.Errorf("server: http upload: response: %w", err))
 		return
 	}
-	writeHTTPJSON(w, out)
+	s.writeHTTPJSON(w, r, out)
 }
 
 // pumpUpload writes the UploadArchive stream to w: the header message,
@@ -434,11 +434,11 @@ func (s *Server) serveDownload(w http.ResponseWriter, r *http.Request, vaultName
 		return nil
 	}}
 	s.grpc.ServeHTTP(resp, grpcRequest(r, downloadMethod, io.NopCloser(&frame)))
-	st := resp.status()
+	st := s.callStatus(r, resp)
 	switch {
 	case !started:
 		if st.Code() == codes.OK {
-			st = status.New(codes.Internal, "download ended before the archive's metadata")
+			st = s.internalStatus(r, errors.New("server: http download: the call ended before the archive's metadata"))
 		}
 		if ranged && badField(st) == "offset" {
 			// The range starts at or beyond the archive's end.
@@ -632,34 +632,51 @@ func (g *grpcResponse) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// callStatus is the final status of an in-process call; a failure of the
+// call's plumbing itself goes through the one error→status map (toStatus),
+// logged with its request id and never shown to the client in detail.
+func (s *Server) callStatus(r *http.Request, g *grpcResponse) *status.Status {
+	st, err := g.status()
+	if err != nil {
+		return s.internalStatus(r, err)
+	}
+	return st
+}
+
+// internalStatus is the status of a server fault err, via toStatus.
+func (s *Server) internalStatus(r *http.Request, err error) *status.Status {
+	return status.Convert(toStatus(r.Context(), s.log, err))
+}
+
 // status is the call's final status, as the handler left it in the
-// header map (grpc-status, grpc-message, grpc-status-details-bin).
-func (g *grpcResponse) status() *status.Status {
+// header map (grpc-status, grpc-message, grpc-status-details-bin), or an
+// error when the call left none or a malformed one.
+func (g *grpcResponse) status() (*status.Status, error) {
 	h := g.Header()
 	c := h.Get("Grpc-Status")
 	if c == "" {
 		if g.err != nil {
-			return status.New(codes.Internal, g.err.Error())
+			return nil, fmt.Errorf("server: in-process call: %w", g.err)
 		}
-		return status.New(codes.Internal, "the call ended without a status")
+		return nil, errors.New("server: in-process call: the call ended without a status")
 	}
 	if bin := h.Get("Grpc-Status-Details-Bin"); bin != "" {
 		if b, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(bin, "=")); err == nil {
 			var sp spb.Status
 			if proto.Unmarshal(b, &sp) == nil {
-				return status.FromProto(&sp)
+				return status.FromProto(&sp), nil
 			}
 		}
 	}
 	code, err := strconv.Atoi(c)
 	if err != nil {
-		return status.New(codes.Internal, "malformed grpc-status "+c)
+		return nil, fmt.Errorf("server: in-process call: malformed grpc-status %q", c)
 	}
 	msg := h.Get("Grpc-Message")
 	if m, err := url.PathUnescape(msg); err == nil {
 		msg = m
 	}
-	return status.New(codes.Code(code), msg)
+	return status.New(codes.Code(code), msg), nil
 }
 
 // writeHTTPError answers a request refused before any call was made.
@@ -681,10 +698,10 @@ func writeHTTPStatus(w http.ResponseWriter, st *status.Status) {
 
 // writeHTTPJSON writes a response message as protobuf JSON, as vanguard's
 // REST responses are.
-func writeHTTPJSON(w http.ResponseWriter, m proto.Message) {
+func (s *Server) writeHTTPJSON(w http.ResponseWriter, r *http.Request, m proto.Message) {
 	b, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(m)
 	if err != nil {
-		writeHTTPStatus(w, status.New(codes.Internal, err.Error()))
+		s.writeHTTPError(w, r, fmt.Errorf("server: http: encode the response: %w", err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
