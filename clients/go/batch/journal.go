@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/wormvault/wormvault/internal/atomicfile"
 )
 
 // journalFormat is the first field of a journal's header line.
@@ -69,7 +71,7 @@ func createJournal(path string, h journalHeader) (*journal, error) {
 		f.Close()
 		return nil, err
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("batch: journal directory: %w", err)
 	}
@@ -188,17 +190,4 @@ func (j *journal) close() error {
 		serr = fmt.Errorf("batch: closing journal: %w", err)
 	}
 	return serr
-}
-
-// syncDir fsyncs a directory so a file created in it survives a crash.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }
