@@ -389,7 +389,11 @@ func TestAccessLogSettings(t *testing.T) {
 	if err := root.setLogging("src", "", ""); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := root.vaults.GetVault(root.ctx(), &wormvaultv1.GetVaultRequest{Name: "src"}); v.GetVault().GetLogging() != nil {
+	v, err = root.vaults.GetVault(root.ctx(), &wormvaultv1.GetVaultRequest{Name: "src"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.GetVault().GetLogging() != nil {
 		t.Fatalf("logging still set: %v", v.GetVault().GetLogging())
 	}
 }

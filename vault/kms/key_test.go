@@ -52,10 +52,10 @@ func TestNewValidates(t *testing.T) {
 // TestStateMachine drives every transition from every state.
 func TestStateMachine(t *testing.T) {
 	enabled := newKey(t)
-	disabled, _ := enabled.Disable(t0, 0, "")
-	timed, _ := enabled.Disable(t0, 3, "")
-	pending, _ := enabled.ScheduleDeletion(t0, 7, "")
-	pendingFromDisabled, _ := disabled.ScheduleDeletion(t0, 7, "")
+	disabled := must(enabled.Disable(t0, 0, ""))(t)
+	timed := must(enabled.Disable(t0, 3, ""))(t)
+	pending := must(enabled.ScheduleDeletion(t0, 7, ""))(t)
+	pendingFromDisabled := must(disabled.ScheduleDeletion(t0, 7, ""))(t)
 	deleted := pending.Delete()
 	later := t0.Add(time.Hour)
 	type op func(Key) (Key, error)
@@ -135,9 +135,9 @@ func TestProtectedRefusalNamesVersion(t *testing.T) {
 
 func TestUsable(t *testing.T) {
 	k := newKey(t)
-	timed, _ := k.Disable(t0, 2, "")
-	forever, _ := k.Disable(t0, 0, "")
-	pending, _ := k.ScheduleDeletion(t0, 7, "")
+	timed := must(k.Disable(t0, 2, ""))(t)
+	forever := must(k.Disable(t0, 0, ""))(t)
+	pending := must(k.ScheduleDeletion(t0, 7, ""))(t)
 	for _, tc := range []struct {
 		name string
 		k    Key
@@ -239,5 +239,16 @@ func TestValidatePendingDays(t *testing.T) {
 		if (err == nil) != ok {
 			t.Errorf("%d days: %v", days, err)
 		}
+	}
+}
+
+// must fails the test when a setup step of the code under test fails.
+func must(k Key, err error) func(t *testing.T) Key {
+	return func(t *testing.T) Key {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("setup: %v", err)
+		}
+		return k
 	}
 }

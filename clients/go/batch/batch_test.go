@@ -186,7 +186,11 @@ func TestPutResumeAdoptAndVerify(t *testing.T) {
 	if signed != 10 {
 		t.Errorf("%d rows carry a server receipt after resume, want the 10 journaled (adopted versions have none)", signed)
 	}
-	for k, n := range versionsPerKey(t, c, vault) {
+	perKey := versionsPerKey(t, c, vault)
+	if len(perKey) != 40 {
+		t.Errorf("%d keys in the vault, want 40", len(perKey))
+	}
+	for k, n := range perKey {
 		if n != 1 {
 			t.Errorf("key %s has %d versions, want 1", k, n)
 		}
@@ -395,7 +399,11 @@ func TestPutRidesOutARestart(t *testing.T) {
 	if s := o.res.Receipt.Summary; !s.Complete || s.Files != 120 || s.Uploaded+s.Adopted != 120 {
 		t.Errorf("summary %+v", s)
 	}
-	for k, n := range versionsPerKey(t, c, vault) {
+	perKey := versionsPerKey(t, c, vault)
+	if len(perKey) != 120 {
+		t.Errorf("%d keys in the vault, want 120", len(perKey))
+	}
+	for k, n := range perKey {
 		if n != 1 {
 			t.Errorf("key %s has %d versions, want 1", k, n)
 		}
