@@ -3,6 +3,7 @@ package server
 import (
 	"cmp"
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -343,8 +344,13 @@ func (s *Server) accessRecord(ctx context.Context, c *accessCall, err error) (ac
 	// the access point's vault, and says which access point; one naming
 	// no access point names no vault.
 	if _, viaAP := wormvault.AccessPointOf(rec.Vault); viaAP {
-		vault, name, ok := s.store.AccessPointVault(rec.Vault)
-		if !ok {
+		vault, name, err := s.store.AccessPointVault(rec.Vault)
+		if err != nil {
+			// No such access point: the request names no vault. Anything
+			// else loses a record, which must not go unseen.
+			if !errors.Is(err, wormvault.ErrNotFound) {
+				s.log.ErrorContext(ctx, "access log record not stored: the access point could not be read", "request_id", rec.RequestID, "access_point", rec.Vault, "method", rec.RPC, "err", err)
+			}
 			return rec, false
 		}
 		rec.Vault, rec.AccessPoint = vault, name

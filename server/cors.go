@@ -72,7 +72,7 @@ func (s *Server) corsHandler(next http.Handler) http.Handler {
 		if v, ok := vaultOfPath(r.URL.EscapedPath()); ok {
 			// An access point's requests follow its vault's rules.
 			if _, viaAP := wormvault.AccessPointOf(v); viaAP {
-				if vault, _, found := s.store.AccessPointVault(v); found {
+				if vault, _, err := s.store.AccessPointVault(v); err == nil {
 					v = vault
 				}
 			}

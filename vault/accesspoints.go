@@ -161,19 +161,23 @@ func (s *Store) resolveVault(caller Caller, field, ref string) (Caller, string, 
 }
 
 // AccessPointVault returns the vault of the access point a request names
-// ("ap/NAME"), for the access log; ok is false when ref names none that
-// exists.
-func (s *Store) AccessPointVault(ref string) (vault, name string, ok bool) {
+// ("ap/NAME"), for the access log and CORS. An error wraps
+// wormvault.ErrNotFound when ref names no access point that exists; any
+// other is a failure to read the catalog.
+func (s *Store) AccessPointVault(ref string) (vault, name string, err error) {
 	name, isAP := wormvault.AccessPointOf(ref)
 	if !isAP || wormvault.ValidateAccessPointName("", name) != nil {
-		return "", "", false
+		return "", "", fmt.Errorf("vault.AccessPointVault %q: %w: not an access point", ref, wormvault.ErrNotFound)
 	}
-	err := s.catalog.View(func(tx *catalog.Txn) error {
+	err = s.catalog.View(func(tx *catalog.Txn) error {
 		ap, err := tx.AccessPoint(name)
 		vault = ap.GetVault()
 		return err
 	})
-	return vault, name, err == nil
+	if err != nil {
+		return "", "", fmt.Errorf("vault.AccessPointVault %s: %w", name, err)
+	}
+	return vault, name, nil
 }
 
 func accessPointPut(now time.Time, ap *recordv1.AccessPoint) *journal.Entry {
